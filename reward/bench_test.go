@@ -1,0 +1,55 @@
+package reward
+
+import "testing"
+
+// benchEnv is one coffee event: the customer's preferred coffee is Latte
+// and the loop chose Cappucino.
+func benchEnv() Env {
+	return Env{
+		Context: map[string]any{"name": "Alice", "weather": "Rainy", "timeofday": "Morning"},
+		Action: Action{ID: "Cappucino", Features: map[string]any{
+			"type": "hot", "origin": "kenya", "organic": "yes", "roast": "dark",
+		}},
+		Probability: 0.85,
+		Expected:    "Latte",
+	}
+}
+
+func benchmarkReward(b *testing.B, src string) {
+	datasets := map[string]any{
+		"coffees": map[string]any{
+			"Latte":     map[string]any{"type": "hot", "roast": "dark"},
+			"Cappucino": map[string]any{"type": "hot", "roast": "dark"},
+		},
+	}
+	f, err := Compile(src, Position{Line: 1, Column: 1}, datasets, WithExpected())
+	if err != nil {
+		b.Fatal(err)
+	}
+	env := benchEnv()
+	var m Machine
+
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, _, err := f.Reward(&m, &env); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkRewardExactMatch(b *testing.B) {
+	benchmarkReward(b, `action.id == expected ? 1 : 0`)
+}
+
+func BenchmarkRewardWeighted(b *testing.B) {
+	benchmarkReward(b, `action.id == expected ? 1 : weighted(0.3, action.features.type == coffees[expected].type, 0.2, action.features.roast == coffees[expected].roast)`)
+}
+
+func BenchmarkCompile(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Compile(`action.id == expected ? 1 : 0`, Position{Line: 1, Column: 1}, nil, WithExpected()); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
