@@ -13,7 +13,8 @@
 //   kv        the footer's key/value metadata as an object
 //   describe  column names and DuckDB types, in file order
 //   queries   for each SQL argument, its result rows as objects; the file is
-//             the view `f`, for example: SELECT count(*) AS n FROM f
+//             the view `f`, for example: SELECT count(*) AS n FROM f, and
+//             the view `f_rows` adds the 0-based file_row_number column
 //
 // 64-bit integers are printed as JSON numbers when they fit in 2^53 and as
 // strings otherwise; BLOBs are decoded as UTF-8 text.
@@ -54,6 +55,8 @@ const instance = await DuckDBInstance.create(':memory:');
 const connection = await instance.connect();
 const quoted = `'${file.replaceAll("'", "''")}'`;
 await connection.run(`CREATE VIEW f AS SELECT * FROM read_parquet(${quoted})`);
+await connection.run(
+  `CREATE VIEW f_rows AS SELECT * FROM read_parquet(${quoted}, file_row_number = true)`);
 
 const out = {};
 out.schema = await all(connection, `SELECT * FROM parquet_schema(${quoted})`);

@@ -39,11 +39,15 @@ type ColumnChunk struct {
 	NumValues    int64  `json:"num_values"`
 	Compression  string `json:"compression"`
 	Encodings    string `json:"encodings"`
+
+	// DataPageOffset is the file offset of the chunk's first data page.
+	DataPageOffset int64 `json:"data_page_offset"`
 }
 
 // ParquetCheck reads the Parquet file at path with DuckDB and runs each
 // query against it, where the file is the view f (for example
-// "SELECT count(*) AS n FROM f"). It skips the test when node or the npm
+// "SELECT count(*) AS n FROM f") and the view f_rows adds the 0-based
+// column file_row_number. It skips the test when node or the npm
 // package @duckdb/node-api is missing.
 func ParquetCheck(t testing.TB, path string, queries ...string) *ParquetReport {
 	t.Helper()

@@ -1,0 +1,161 @@
+package results
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/parquet-go/parquet-go"
+)
+
+// BatchRow is one row of batches.parquet: the figures of one batch of one
+// run.
+type BatchRow struct {
+	Experiment string
+	Arm        string
+	Repetition int32
+	Batch      int32 // 0-based index of the batch in its run
+	Events     int64 // events in the batch; the last batch of a run may be short
+	RewardSum  float64
+	RewardMean float64
+
+	// Accuracy is the share of the batch's events whose chosen action equals
+	// the expected one. It is written only when the experiment defines
+	// expected (WriteBatches' hasExpected), else the column is NULL.
+	Accuracy float64
+
+	// BestRewardMean is the mean of the best reward any action would have
+	// earned, and CeilingMean the mean of (1-ε)·best + ε·(mean reward over
+	// all actions): what a policy that always knew the best action would
+	// earn under the same exploration ε. Both are written only when the
+	// simulation scores every action (WriteBatches' hasBest), else NULL.
+	BestRewardMean float64
+	CeilingMean    float64
+
+	ExploredShare float64 // share of the batch's events whose action was explored
+}
+
+// batchRecord is the Parquet layout of a BatchRow.
+type batchRecord struct {
+	Experiment     string   `parquet:"experiment,dict"`
+	Arm            string   `parquet:"arm,dict"`
+	Repetition     int32    `parquet:"repetition"`
+	Batch          int32    `parquet:"batch"`
+	Events         int64    `parquet:"events"`
+	RewardSum      float64  `parquet:"reward_sum"`
+	RewardMean     float64  `parquet:"reward_mean"`
+	Accuracy       *float64 `parquet:"accuracy,optional"`
+	BestRewardMean *float64 `parquet:"best_reward_mean,optional"`
+	CeilingMean    *float64 `parquet:"ceiling_mean,optional"`
+	ExploredShare  float64  `parquet:"explored_share"`
+}
+
+// WriteBatches writes rows to a new batches.parquet at path, replacing any
+// file there only once the new one is complete. hasExpected and hasBest say
+// whether the Accuracy and the BestRewardMean and CeilingMean fields hold
+// values; when false, those columns are NULL. The footer gets one key/value
+// entry per entry of meta.
+func WriteBatches(path string, rows []BatchRow, hasExpected, hasBest bool, meta map[string]string) error {
+	return writeFileAtomic(path, func(out io.Writer) error {
+		w := parquet.NewGenericWriter[batchRecord](out, writerOptions(meta)...)
+		buf := make([]batchRecord, 0, writeBatchRows)
+		for i := range rows {
+			buf = append(buf, recordOf(&rows[i], hasExpected, hasBest))
+			if len(buf) == cap(buf) || i == len(rows)-1 {
+				if _, err := w.Write(buf); err != nil {
+					return fmt.Errorf("write batches: %w", err)
+				}
+				buf = buf[:0]
+			}
+		}
+		if err := w.Close(); err != nil {
+			return fmt.Errorf("write batches footer: %w", err)
+		}
+		return nil
+	})
+}
+
+func recordOf(r *BatchRow, hasExpected, hasBest bool) batchRecord {
+	rec := batchRecord{
+		Experiment:    r.Experiment,
+		Arm:           r.Arm,
+		Repetition:    r.Repetition,
+		Batch:         r.Batch,
+		Events:        r.Events,
+		RewardSum:     r.RewardSum,
+		RewardMean:    r.RewardMean,
+		ExploredShare: r.ExploredShare,
+	}
+	if hasExpected {
+		rec.Accuracy = &r.Accuracy
+	}
+	if hasBest {
+		rec.BestRewardMean = &r.BestRewardMean
+		rec.CeilingMean = &r.CeilingMean
+	}
+	return rec
+}
+
+// ReadBatches reads a batches.parquet file. hasExpected and hasBest report
+// whether the accuracy and the best reward and ceiling columns hold values
+// in the first row; NULLs read as 0.
+func ReadBatches(path string) (rows []BatchRow, hasExpected, hasBest bool, err error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, false, false, fmt.Errorf("read batches: %w", err)
+	}
+	defer f.Close()
+
+	st, err := f.Stat()
+	if err != nil {
+		return nil, false, false, fmt.Errorf("read batches: %w", err)
+	}
+	pf, err := parquet.OpenFile(f, st.Size())
+	if err != nil {
+		return nil, false, false, fmt.Errorf("read batches %s: %w", path, err)
+	}
+	if want := parquet.SchemaOf(batchRecord{}); !parquet.EqualNodes(pf.Schema(), want) {
+		return nil, false, false, fmt.Errorf("read batches %s: columns %v are not those of batches.parquet %v",
+			path, columnNames(pf.Schema()), columnNames(want))
+	}
+
+	r := parquet.NewGenericReader[batchRecord](pf)
+	defer r.Close()
+	buf := make([]batchRecord, writeBatchRows)
+	for {
+		n, err := r.Read(buf)
+		for i := range buf[:n] {
+			rec := &buf[i]
+			if len(rows) == 0 {
+				hasExpected, hasBest = rec.Accuracy != nil, rec.BestRewardMean != nil
+			}
+			rows = append(rows, BatchRow{
+				Experiment:     rec.Experiment,
+				Arm:            rec.Arm,
+				Repetition:     rec.Repetition,
+				Batch:          rec.Batch,
+				Events:         rec.Events,
+				RewardSum:      rec.RewardSum,
+				RewardMean:     rec.RewardMean,
+				Accuracy:       deref(rec.Accuracy),
+				BestRewardMean: deref(rec.BestRewardMean),
+				CeilingMean:    deref(rec.CeilingMean),
+				ExploredShare:  rec.ExploredShare,
+			})
+		}
+		if errors.Is(err, io.EOF) {
+			return rows, hasExpected, hasBest, nil
+		}
+		if err != nil {
+			return nil, false, false, fmt.Errorf("read batches %s: %w", path, err)
+		}
+	}
+}
+
+func deref(p *float64) float64 {
+	if p == nil {
+		return 0
+	}
+	return *p
+}
