@@ -1,0 +1,152 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"sync"
+
+	"github.com/rankloop/rankloop/personalizer"
+)
+
+// jsonContentType is the content type of every JSON answer, errors
+// included: the JavaScript SDK fails to parse an error body without it.
+const jsonContentType = "application/json; charset=utf-8"
+
+// writeJSON answers status with v encoded as JSON.
+func (s *server) writeJSON(w http.ResponseWriter, r *http.Request, status int, v any) {
+	data, err := json.Marshal(v)
+	if err != nil {
+		s.fail(w, r, http.StatusInternalServerError, personalizer.CodeInternalServerError,
+			"encoding the answer failed", err)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", jsonContentType)
+	h.Set("Content-Length", strconv.Itoa(len(data)))
+	w.WriteHeader(status)
+	w.Write(data)
+}
+
+// writeNoContent answers 204 with no body.
+func writeNoContent(w http.ResponseWriter) {
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// fail answers an error in the API's {"error":{"code","message"}} form and
+// logs one line about it: at Error for 5xx, at Warn otherwise. cause, when
+// not nil, is logged but not sent.
+func (s *server) fail(w http.ResponseWriter, r *http.Request, status int, code, message string, cause error) {
+	level := slog.LevelWarn
+	if status >= 500 {
+		level = slog.LevelError
+	}
+	attrs := []slog.Attr{
+		slog.String("method", r.Method),
+		slog.String("path", r.URL.EscapedPath()),
+		slog.Int("status", status),
+		slog.String("code", code),
+		slog.String("message", message),
+	}
+	if cause != nil {
+		attrs = append(attrs, slog.String("err", cause.Error()))
+	}
+	s.logger.LogAttrs(r.Context(), level, "request failed", attrs...)
+
+	body, _ := json.Marshal(personalizer.ErrorResponse{Error: personalizer.ErrorDetail{Code: code, Message: message}})
+	h := w.Header()
+	h.Set("Content-Type", jsonContentType)
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(status)
+	w.Write(body)
+}
+
+// codedError is an error a backend returns for a request it rejects, such
+// as an invalid policy: it carries the API error code to answer with. The
+// embedded loop's validation errors have this shape.
+type codedError interface {
+	error
+	ErrorCode() string
+}
+
+// failBackend answers an error returned by the backend for operation op.
+// An [personalizer.APIError] (a backend that is itself a client) keeps its
+// status and code; an error with an API code, such as the embedded loop's
+// validation errors, is a 400; a cancelled request is logged only; the
+// rest is a 500.
+func (s *server) failBackend(w http.ResponseWriter, r *http.Request, op string, err error) {
+	var apiErr *personalizer.APIError
+	var coded codedError
+	switch {
+	case errors.As(err, &apiErr) && apiErr.StatusCode >= 400:
+		code := apiErr.Code
+		if code == "" {
+			code = personalizer.CodeInternalServerError
+		}
+		s.fail(w, r, apiErr.StatusCode, code, apiErr.Message, err)
+	case errors.As(err, &coded):
+		s.fail(w, r, http.StatusBadRequest, coded.ErrorCode(), err.Error(), nil)
+	case errors.Is(err, context.Canceled) && r.Context().Err() != nil:
+		// The caller is gone, so nobody reads an answer.
+		s.logger.LogAttrs(r.Context(), slog.LevelInfo, "request cancelled by the caller",
+			slog.String("method", r.Method), slog.String("path", r.URL.EscapedPath()), slog.String("err", err.Error()))
+	default:
+		s.fail(w, r, http.StatusInternalServerError, personalizer.CodeInternalServerError,
+			fmt.Sprintf("%s failed: %v", op, err), err)
+	}
+}
+
+// bodyPool recycles request body buffers between requests.
+var bodyPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// readBody reads the whole request body, at most maxBodyBytes of it. When
+// it fails it has answered (413 PayloadSizeExceeded or 400) and returns
+// false. The caller returns buf to bodyPool when done with the bytes.
+func (s *server) readBody(w http.ResponseWriter, r *http.Request, code string) (*bytes.Buffer, bool) {
+	buf := bodyPool.Get().(*bytes.Buffer)
+	buf.Reset()
+	_, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, s.maxBodyBytes))
+	if err == nil {
+		return buf, true
+	}
+	bodyPool.Put(buf)
+
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		s.fail(w, r, http.StatusRequestEntityTooLarge, personalizer.CodePayloadSizeExceeded,
+			fmt.Sprintf("request body is larger than %d bytes", tooLarge.Limit), nil)
+		return nil, false
+	}
+	s.fail(w, r, http.StatusBadRequest, code, "reading the request body failed", err)
+	return nil, false
+}
+
+// releaseBody returns a buffer from readBody to the pool. Very large
+// buffers are dropped so that one huge request does not pin memory.
+func releaseBody(buf *bytes.Buffer) {
+	if buf.Cap() <= 64<<10 {
+		bodyPool.Put(buf)
+	}
+}
+
+// decodeJSON decodes exactly one JSON value from data into v, rejecting
+// trailing data after it.
+func decodeJSON(data []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(v); err != nil {
+		if errors.Is(err, io.EOF) {
+			return errors.New("empty body, want a JSON object")
+		}
+		return err
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return errors.New("data after the JSON object")
+	}
+	return nil
+}

@@ -1,0 +1,176 @@
+package server
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/rankloop/rankloop/personalizer"
+)
+
+// apiVersions are the path versions served, all with the same handlers.
+var apiVersions = []string{"v1.0", "v1.1-preview.1", "v1.1-preview.2", "v1.1-preview.3"}
+
+// operation names one route of the API below /personalizer/{version}.
+type operation int
+
+const (
+	opUnknown operation = iota
+	opRank
+	opReward
+	opActivate
+	opServiceConfiguration
+	opPolicy
+	opModel
+	opModelProperties
+	opLogs
+	opLogsProperties
+)
+
+// route is a parsed request path.
+type route struct {
+	op      operation
+	eventID string // for opReward and opActivate, URL-decoded
+}
+
+// parseRoute maps an escaped request path to an operation. Repeated and
+// trailing slashes are dropped first, because the .NET SDK sends
+// //personalizer when its endpoint ends in a slash. Each segment is then
+// URL-decoded on its own, so an event id may contain an encoded slash.
+// An unknown path gives opUnknown; only a malformed escape is an error.
+func parseRoute(escapedPath string) (route, error) {
+	segments := make([]string, 0, 6)
+	for _, seg := range strings.Split(escapedPath, "/") {
+		if seg == "" {
+			continue
+		}
+		if strings.IndexByte(seg, '%') >= 0 {
+			decoded, err := url.PathUnescape(seg)
+			if err != nil {
+				return route{}, fmt.Errorf("invalid escape in path segment %q", seg)
+			}
+			seg = decoded
+		}
+		segments = append(segments, seg)
+	}
+
+	if len(segments) < 3 || segments[0] != "personalizer" || !knownVersion(segments[1]) {
+		return route{}, nil
+	}
+	rest := segments[2:]
+
+	switch {
+	case len(rest) == 1 && rest[0] == "rank":
+		return route{op: opRank}, nil
+	case len(rest) == 3 && rest[0] == "events" && rest[2] == "reward":
+		return route{op: opReward, eventID: rest[1]}, nil
+	case len(rest) == 3 && rest[0] == "events" && rest[2] == "activate":
+		return route{op: opActivate, eventID: rest[1]}, nil
+	case len(rest) == 2 && rest[0] == "configurations" && rest[1] == "service":
+		return route{op: opServiceConfiguration}, nil
+	case len(rest) == 2 && rest[0] == "configurations" && rest[1] == "policy":
+		return route{op: opPolicy}, nil
+	case len(rest) == 1 && rest[0] == "model":
+		return route{op: opModel}, nil
+	case len(rest) == 2 && rest[0] == "model" && rest[1] == "properties":
+		return route{op: opModelProperties}, nil
+	case len(rest) == 1 && rest[0] == "logs":
+		return route{op: opLogs}, nil
+	case len(rest) == 2 && rest[0] == "logs" && rest[1] == "properties":
+		return route{op: opLogsProperties}, nil
+	}
+	return route{}, nil
+}
+
+func knownVersion(v string) bool {
+	for _, known := range apiVersions {
+		if v == known {
+			return true
+		}
+	}
+	return false
+}
+
+// dispatch calls the handler of the route and method, or answers 404 or
+// 405.
+func (s *server) dispatch(w http.ResponseWriter, r *http.Request, rt route) {
+	m := r.Method
+	switch rt.op {
+	case opRank:
+		if m == http.MethodPost {
+			s.rank(w, r)
+			return
+		}
+		s.methodNotAllowed(w, r, http.MethodPost)
+	case opReward:
+		if m == http.MethodPost {
+			s.reward(w, r, rt.eventID)
+			return
+		}
+		s.methodNotAllowed(w, r, http.MethodPost)
+	case opActivate:
+		if m == http.MethodPost {
+			s.activate(w, r, rt.eventID)
+			return
+		}
+		s.methodNotAllowed(w, r, http.MethodPost)
+	case opServiceConfiguration:
+		switch m {
+		case http.MethodGet:
+			s.getServiceConfiguration(w, r)
+		case http.MethodPut:
+			s.putServiceConfiguration(w, r)
+		default:
+			s.methodNotAllowed(w, r, http.MethodGet, http.MethodPut)
+		}
+	case opPolicy:
+		switch m {
+		case http.MethodGet:
+			s.getPolicy(w, r)
+		case http.MethodPut:
+			s.putPolicy(w, r)
+		case http.MethodDelete:
+			s.deletePolicy(w, r)
+		default:
+			s.methodNotAllowed(w, r, http.MethodGet, http.MethodPut, http.MethodDelete)
+		}
+	case opModel:
+		// NOTE: GET /model (export) is not served: the embedded loop has
+		// no Vowpal Wabbit model file to send.
+		if m == http.MethodDelete {
+			s.deleteModel(w, r)
+			return
+		}
+		s.methodNotAllowed(w, r, http.MethodDelete)
+	case opModelProperties:
+		if m == http.MethodGet {
+			s.getModelProperties(w, r)
+			return
+		}
+		s.methodNotAllowed(w, r, http.MethodGet)
+	case opLogs:
+		if m == http.MethodDelete {
+			s.deleteLogs(w, r)
+			return
+		}
+		s.methodNotAllowed(w, r, http.MethodDelete)
+	case opLogsProperties:
+		if m == http.MethodGet {
+			s.getLogsProperties(w, r)
+			return
+		}
+		s.methodNotAllowed(w, r, http.MethodGet)
+	default:
+		s.fail(w, r, http.StatusNotFound, personalizer.CodeResourceNotFound,
+			fmt.Sprintf("no operation at %s; the API is served under /personalizer/{%s}/", r.URL.EscapedPath(), strings.Join(apiVersions, "|")), nil)
+	}
+}
+
+// methodNotAllowed answers 405 with the Allow header.
+func (s *server) methodNotAllowed(w http.ResponseWriter, r *http.Request, allowed ...string) {
+	list := strings.Join(allowed, ", ")
+	w.Header().Set("Allow", list)
+	s.fail(w, r, http.StatusMethodNotAllowed, personalizer.CodeBadRequest,
+		fmt.Sprintf("method %s is not allowed on %s; allowed: %s", r.Method, r.URL.EscapedPath(), list), nil)
+}
