@@ -50,9 +50,13 @@ type Dataset struct {
 
 // Arm is one variant of the experiment with every key resolved.
 type Arm struct {
-	Name    string
-	Context []ContextVar
-	Actions []personalizer.RankableAction
+	Name        string
+	Description string
+	// Datasets are the datasets the arm's formulas and context read, in
+	// file order.
+	Datasets []*Dataset
+	Context  []ContextVar
+	Actions  []personalizer.RankableAction
 
 	// Expected is nil when the experiment defines no expected value.
 	Expected *reward.Formula
@@ -89,7 +93,10 @@ type PersonalizerSpec struct {
 	// ModelUpdateEvery is the number of events between serving-model
 	// refreshes; 1 learns after every event.
 	ModelUpdateEvery int
-	// RewardWait is the reward wait time in events.
+	// RewardWait is the reward wait time in events: a reward that arrives
+	// more events than this after its Rank gets DefaultReward instead. It
+	// defaults to the longest delay of the arm's RewardDelivery, so that
+	// every delayed reward counts unless the experiment sets it shorter.
 	RewardWait        int
 	DefaultReward     float64
 	RewardAggregation string

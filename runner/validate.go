@@ -1,0 +1,163 @@
+package runner
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// Error is one problem found in an experiment file or in a file it reads.
+type Error struct {
+	File string
+	// Line and Column are 1-based; Column is 0 when only the line is known.
+	Line, Column int
+	Message      string
+	// Err is the underlying error, such as a *reward.Error or an
+	// *fs.PathError, or nil.
+	Err error
+}
+
+// Error formats the error as FILE:LINE:COLUMN: message. A formula error's
+// message continues with the formula line and a caret on further lines.
+func (e *Error) Error() string {
+	switch {
+	case e.Line == 0:
+		return fmt.Sprintf("%s: %s", e.File, e.Message)
+	case e.Column == 0:
+		return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Message)
+	}
+	return fmt.Sprintf("%s:%d:%d: %s", e.File, e.Line, e.Column, e.Message)
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// ErrorList is every problem found in one or more experiment files, in
+// file and line order. Load and LoadAll return it as their error.
+type ErrorList []*Error
+
+// Error prints one positioned error per line.
+func (l ErrorList) Error() string {
+	lines := make([]string, len(l))
+	for i, e := range l {
+		lines[i] = e.Error()
+	}
+	return strings.Join(lines, "\n")
+}
+
+// Unwrap returns the errors, so that errors.As finds each one.
+func (l ErrorList) Unwrap() []error {
+	out := make([]error, len(l))
+	for i, e := range l {
+		out[i] = e
+	}
+	return out
+}
+
+// errorList collects the errors of one file. The same problem can be found
+// more than once, once per arm that inherits the faulty key, so add keeps
+// only the first report of each.
+type errorList struct {
+	file string
+	errs ErrorList
+	seen map[string]bool
+}
+
+func newErrorList(file string) *errorList {
+	return &errorList{file: file, seen: map[string]bool{}}
+}
+
+// add records a problem at a line and column of the experiment file.
+func (l *errorList) add(line, col int, format string, args ...any) {
+	l.addErr(&Error{File: l.file, Line: line, Column: col, Message: fmt.Sprintf(format, args...)})
+}
+
+func (l *errorList) addErr(e *Error) {
+	key := e.Error()
+	if l.seen[key] {
+		return
+	}
+	l.seen[key] = true
+	l.errs = append(l.errs, e)
+}
+
+// err returns the collected errors sorted by file and position, or nil.
+func (l *errorList) err() error {
+	if len(l.errs) == 0 {
+		return nil
+	}
+	sortErrors(l.errs)
+	return l.errs
+}
+
+func sortErrors(errs ErrorList) {
+	slices.SortStableFunc(errs, func(a, b *Error) int {
+		return cmp.Or(
+			cmp.Compare(a.File, b.File),
+			cmp.Compare(a.Line, b.Line),
+			cmp.Compare(a.Column, b.Column),
+		)
+	})
+}
+
+// asErrorList returns err as an ErrorList, wrapping an error of another
+// type as one entry for file.
+func asErrorList(file string, err error) ErrorList {
+	var list ErrorList
+	if errors.As(err, &list) {
+		return list
+	}
+	return ErrorList{{File: file, Message: err.Error(), Err: err}}
+}
+
+// suggest returns `; did you mean "x"?` for the known name closest to an
+// unknown one, or "" when none is close: at most one edit for short names,
+// two for longer ones.
+func suggest(unknown string, known []string) string {
+	best, bestDistance := "", -1
+	for _, k := range known {
+		d := editDistance(strings.ToLower(unknown), k)
+		if bestDistance < 0 || d < bestDistance {
+			best, bestDistance = k, d
+		}
+	}
+
+	limit := 1
+	if len(unknown) > 5 {
+		limit = 2
+	}
+	if best == "" || bestDistance > limit {
+		return ""
+	}
+	return fmt.Sprintf("; did you mean %q?", best)
+}
+
+// editDistance returns the Levenshtein distance between a and b, counting
+// an exchange of two adjacent characters as one edit.
+func editDistance(a, b string) int {
+	ra, rb := []rune(a), []rune(b)
+	// prev2, prev and cur are rows i-2, i-1 and i of the distance matrix.
+	prev2 := make([]int, len(rb)+1)
+	prev := make([]int, len(rb)+1)
+	cur := make([]int, len(rb)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+
+	for i := 1; i <= len(ra); i++ {
+		cur[0] = i
+		for j := 1; j <= len(rb); j++ {
+			cost := 1
+			if ra[i-1] == rb[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
+				cur[j] = min(cur[j], prev2[j-2]+1)
+			}
+		}
+		prev2, prev, cur = prev, cur, prev2
+	}
+	return prev[len(rb)]
+}
