@@ -39,6 +39,11 @@ type Manifest struct {
 	// Spec is the resolved experiment: the YAML with defaults applied and the
 	// arms merged. It must encode with encoding/json.
 	Spec any `json:"spec"`
+
+	// EndpointSettings holds, per "arm/repetition", what a Personalizer
+	// endpoint answered when the arm's settings were written to it; empty
+	// for embedded runs.
+	EndpointSettings map[string]any `json:"endpoint_settings,omitempty"`
 }
 
 // RowCounts are the row counts of the Parquet files.
