@@ -1,0 +1,48 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+
+	"github.com/rankloop/rankloop/runner"
+)
+
+func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("check", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, `Usage: rankloop check FILE...
+
+Validates experiment files without running them: keys, values, datasets,
+policies and reward formulas. Prints one positioned error per problem.
+
+Example:
+  rankloop check experiments/*.yaml
+`)
+	}
+	if err := fs.Parse(args); err != nil {
+		return &usageError{err.Error()}
+	}
+	if fs.NArg() == 0 {
+		fs.Usage()
+		return &usageError{"check: missing experiment file"}
+	}
+
+	invalid := 0
+	for _, path := range fs.Args() {
+		exp, err := runner.Load(path)
+		if err != nil {
+			fmt.Fprintln(stderr, err)
+			invalid++
+			continue
+		}
+		fmt.Fprintf(stdout, "%s: ok: experiment %q, %d arms × %d repetitions × %d events\n",
+			path, exp.Name, len(exp.Arms), exp.Repetitions, exp.Events)
+	}
+	if invalid > 0 {
+		return fmt.Errorf("%d of %d experiment files are invalid", invalid, fs.NArg())
+	}
+	return nil
+}
