@@ -26,10 +26,10 @@ type BatchRow struct {
 	Accuracy float64
 
 	// BestRewardMean is the mean of the best reward any action would have
-	// earned, and CeilingMean the mean of (1-ε)·best + ε·(mean reward over
-	// all actions): what a policy that always knew the best action would
-	// earn under the same exploration ε. Both are written only when the
-	// simulation scores every action (WriteBatches' hasBest), else NULL.
+	// earned. CeilingMean is the mean of (1-ε)·best + ε·(mean reward over all
+	// actions), the reward of a policy that always knew the best action under
+	// the same exploration ε. Both are written only when the simulation
+	// scores every action (WriteBatches' hasBest), else the columns are NULL.
 	BestRewardMean float64
 	CeilingMean    float64
 
@@ -52,9 +52,9 @@ type batchRecord struct {
 }
 
 // WriteBatches writes rows to a new batches.parquet at path, replacing any
-// file there only once the new one is complete. hasExpected and hasBest say
-// whether the Accuracy and the BestRewardMean and CeilingMean fields hold
-// values; when false, those columns are NULL. The footer gets one key/value
+// file there only once the new one is complete. hasExpected marks the
+// Accuracy fields as valid, and hasBest the BestRewardMean and CeilingMean
+// fields. The columns of fields not marked valid are NULL. The footer gets one key/value
 // entry per entry of meta.
 func WriteBatches(path string, rows []BatchRow, hasExpected, hasBest bool, meta map[string]string) error {
 	return writeFileAtomic(path, func(out io.Writer) error {

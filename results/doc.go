@@ -2,13 +2,15 @@
 // events.parquet (one row per event), batches.parquet (one row per batch of
 // a run), manifest.json, and chart.html.
 //
-// The Parquet files are written for broad reader support: zstd compression,
-// PLAIN or dictionary encodings only (never DELTA_*), data page version 1,
-// and row groups of at most [MaxRowsPerRowGroup] rows so that memory stays
-// bounded however many events a run has. Every file is written under a
-// temporary name and renamed into place, so an interrupted run never leaves
-// a truncated file under its final name; the exception is [NewEventWriter],
-// which writes to any io.Writer the caller gives.
+// The Parquet files are written so that old and new readers accept them:
+// zstd compression, PLAIN or dictionary encodings only (never DELTA_*) and
+// data page version 1. Row groups hold at most [MaxRowsPerRowGroup] rows, so
+// memory stays bounded however many events a run has.
+//
+// The functions that take a destination path write under a temporary name
+// and rename the file into place, so an interrupted run never leaves a
+// truncated file under its final name. [NewEventWriter] and [WriteChart]
+// write to an io.Writer, and [CreateEventFile] writes part files in place.
 //
 // Runs execute in parallel and each writes its own part file with an
 // [EventWriter]; [MergeEvents] then streams the parts, in arm and repetition

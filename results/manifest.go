@@ -146,8 +146,9 @@ const MetadataPrefix = "rankloop."
 // metadata. Scalars are written as text (times in RFC 3339, UTC) and lists
 // and the spec as JSON. Keys: rankloop.experiment, .experiment_file,
 // .tool_version, .go_version, .seeds, .start_time, .end_time (when set),
-// .completed, .rows.events, .rows.batches, .inputs, .summary, .outputs and
-// .spec. It fails only when a field does not encode as JSON.
+// .completed, .rows.events, .rows.batches, .inputs, .summary, .outputs,
+// .spec and .endpoint_settings (when set). It fails only when a field does
+// not encode as JSON.
 func (m *Manifest) Metadata() (map[string]string, error) {
 	m = m.utc()
 	meta := map[string]string{
@@ -170,6 +171,9 @@ func (m *Manifest) Metadata() (map[string]string, error) {
 		"summary": m.Summary,
 		"outputs": m.Outputs,
 		"spec":    m.Spec,
+	}
+	if len(m.EndpointSettings) > 0 {
+		lists["endpoint_settings"] = m.EndpointSettings
 	}
 	for key, v := range lists {
 		data, err := json.Marshal(v)

@@ -108,6 +108,18 @@ func TestManifestJSON(t *testing.T) {
 	}
 }
 
+func TestManifestEndpointSettings(t *testing.T) {
+	m := testManifest(t)
+	m.EndpointSettings = map[string]any{"tutorial-policy/0": map[string]any{"explorationPercentage": 0.2}}
+	meta, err := m.Metadata()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `{"tutorial-policy/0":{"explorationPercentage":0.2}}`; meta["rankloop.endpoint_settings"] != want {
+		t.Errorf("rankloop.endpoint_settings = %q, want %q", meta["rankloop.endpoint_settings"], want)
+	}
+}
+
 func TestManifestIncomplete(t *testing.T) {
 	m := testManifest(t)
 	m.End, m.Completed = time.Time{}, false
@@ -191,6 +203,9 @@ func TestManifestFooter(t *testing.T) {
 	var spec map[string]any
 	if err := json.Unmarshal([]byte(kv["rankloop.spec"]), &spec); err != nil || spec["name"] != "coffee" {
 		t.Errorf("footer rankloop.spec = %s (%v)", kv["rankloop.spec"], err)
+	}
+	if _, ok := kv["rankloop.endpoint_settings"]; ok {
+		t.Error("footer of an embedded run has rankloop.endpoint_settings")
 	}
 	for _, k := range []string{"rankloop.summary", "rankloop.outputs"} {
 		if !json.Valid([]byte(kv[k])) {

@@ -129,11 +129,11 @@ type eventLayout struct {
 	spec   EventSchema
 
 	experiment, arm, repetition, seed, event, batch, eventID int
-	context                                                   int // first context column
-	action, probability, reward, expected, bestReward         int // expected is -1 when absent
-	explored, modelVersion, rewardStatus, clamped             int
-	rankMS, rewardMS                                          int
-	columns                                                   int
+	context                                                  int // first context column
+	action, probability, reward, expected, bestReward        int // expected is -1 when absent
+	explored, modelVersion, rewardStatus, clamped            int
+	rankMS, rewardMS                                         int
+	columns                                                  int
 }
 
 func newEventLayout(s EventSchema) (*eventLayout, error) {

@@ -5,8 +5,8 @@ import (
 	"testing"
 )
 
-// PageReport is what headless Chromium, through tools/page-check.mjs, saw
-// while loading a page.
+// PageReport is the output of tools/page-check.mjs: the requests, console
+// messages, errors and text of one page load in headless Chromium.
 type PageReport struct {
 	Requests []string `json:"requests"` // every URL requested, the page included
 	Failed   []struct {

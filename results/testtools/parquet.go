@@ -5,8 +5,9 @@ import (
 	"testing"
 )
 
-// ParquetReport is what DuckDB, through tools/parquet-check.mjs, found in a
-// Parquet file.
+// ParquetReport is the output of tools/parquet-check.mjs: the schema,
+// column chunk metadata, footer and query results of one Parquet file as
+// DuckDB reads it.
 type ParquetReport struct {
 	// Schema holds one parquet_schema() row per schema element, the root
 	// first.

@@ -4,7 +4,7 @@
 // drives Chromium) and Debian's Chromium.
 //
 // When a program is missing, the helpers skip the test with a message that
-// says how to install it. With the environment variable RANKLOOP_STRICT_TESTS
+// names the command that installs it. With the environment variable RANKLOOP_STRICT_TESTS
 // set to 1, as CI sets it, the same condition fails the test instead, so a
 // missing tool cannot pass unnoticed.
 package testtools
