@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -71,17 +72,32 @@ func TestMergeEventsOrder(t *testing.T) {
 	}
 }
 
-func TestMergeEventsNoParts(t *testing.T) {
-	dst := filepath.Join(t.TempDir(), "events.parquet")
-	if err := MergeEvents(dst, nil, testSchema, nil); err != nil {
-		t.Fatal(err)
-	}
-	schema, rows, err := ReadEvents(dst)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(rows) != 0 || len(schema.Context) != len(testSchema.Context) {
-		t.Errorf("empty merge read back %d rows and %d context columns, want 0 and %d", len(rows), len(schema.Context), len(testSchema.Context))
+func TestMergeEventsEmpty(t *testing.T) {
+	dir := t.TempDir()
+	empty := filepath.Join(dir, "events-0-0.parquet")
+	writeEventFile(t, empty, testSchema, nil)
+	one := filepath.Join(dir, "events-0-1.parquet")
+	writeEventFile(t, one, testSchema, makeRows("a", 1, 3))
+
+	for _, parts := range [][]string{nil, {empty}, {empty, one, empty}} {
+		dst := filepath.Join(dir, "events.parquet")
+		if err := MergeEvents(dst, parts, testSchema, nil); err != nil {
+			t.Fatal(err)
+		}
+		schema, rows, err := ReadEvents(dst)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := 0
+		if len(parts) == 3 {
+			want = 3
+		}
+		if len(rows) != want {
+			t.Errorf("merge of %d parts read back %d rows, want %d", len(parts), len(rows), want)
+		}
+		if !reflect.DeepEqual(schema, testSchema) {
+			t.Errorf("merge of %d parts read back schema %+v, want %+v", len(parts), schema, testSchema)
+		}
 	}
 }
 

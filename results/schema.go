@@ -71,7 +71,7 @@ const (
 	RewardLate         = "late"          // the reward arrived after the reward wait time
 	RewardMissing      = "missing"       // no reward was sent for the event
 	RewardNotActivated = "not_activated" // the event used deferred activation and was never activated
-	RewardDefault      = "default"       // the loop applied its default reward
+	RewardDefault      = "default"       // the event was scored with the configured default reward
 )
 
 var rewardStatuses = []string{RewardOnTime, RewardLate, RewardMissing, RewardNotActivated, RewardDefault}
