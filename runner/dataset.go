@@ -174,6 +174,10 @@ func (d *Dataset) parseCSV(data []byte) ([]int, error) {
 		if err == io.EOF {
 			break
 		}
+		if errors.Is(err, csv.ErrFieldCount) {
+			line, _ := r.FieldPos(0)
+			return nil, &Error{File: d.Path, Line: line, Message: fmt.Sprintf("the row has %d fields but the header row has %d", len(record), len(header)), Err: err}
+		}
 		if err != nil {
 			return nil, d.csvError(err)
 		}
@@ -211,7 +215,7 @@ func rowsValue(rows []map[string]any) []any {
 // are the rows' file lines, or nil for a JSON array.
 func (d *Dataset) index(lines []int) error {
 	if d.Rows == nil {
-		return &Error{File: d.Path, Message: fmt.Sprintf("key %q needs a list of rows, but the file is a JSON %s", d.Key, jsonKind(d.Value))}
+		return fmt.Errorf("dataset %s: key %q needs a list of rows, but %s is a JSON %s: remove the key to use the value as it is", d.Name, d.Key, d.Path, jsonKind(d.Value))
 	}
 
 	byKey := make(map[string]any, len(d.Rows))

@@ -182,6 +182,10 @@ func (l *loader) yamlError(err error) *Error {
 	e.Line, _ = strconv.Atoi(m[1])
 	e.Message = m[2]
 
+	if e.Line <= len(l.lines) && strings.HasPrefix(strings.TrimLeft(l.lines[e.Line-1], " "), "\t") {
+		e.Message += ": YAML indentation must use spaces, not tabs"
+	}
+
 	// A plain scalar can neither contain ": " nor end with ":", and
 	// formulas (cond ? 1 : 0) and policies (-q ::) often do.
 	if m[2] == "mapping values are not allowed in this context" && e.Line <= len(l.lines) {

@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/rankloop/rankloop/personalizer"
+	"github.com/rankloop/rankloop/personalizer/local"
 	"github.com/rankloop/rankloop/reward"
 	"go.yaml.in/yaml/v3"
 )
@@ -111,11 +112,10 @@ func (l *loader) decodePersonalizer(n *yaml.Node, rewards RewardDelivery) Person
 	if v := lookup(ps, "policy"); v != nil {
 		if s, ok := l.str(v, "personalizer.policy"); ok {
 			p.Policy = strings.TrimSpace(s)
-			// TODO: parse the policy with local.ParsePolicy once the
-			// embedded loop provides it, so that a bad policy fails here
-			// and not when the run starts.
 			if p.Policy == "" {
 				l.add(v.Line, v.Column, "personalizer.policy is empty: give Vowpal Wabbit arguments such as %q, or remove the key for that default", personalizer.DefaultPolicyArguments)
+			} else if _, err := local.ParsePolicy(p.Policy); err != nil {
+				l.add(v.Line, v.Column, "personalizer.policy: %v", err)
 			}
 		}
 	}

@@ -299,8 +299,10 @@ func (l *loader) datasetActions(n *yaml.Node, datasets map[string]*Dataset) []pe
 	for i, row := range d.Rows {
 		id, err := keyText(row["id"])
 		if err != nil {
-			l.add(n.Line, n.Column, "actions: row %d of dataset %s: id column %v", i+1, name, err)
-			continue
+			// Report the first row only: a missing column is missing in
+			// every row.
+			l.add(n.Line, n.Column, "actions: row %d of dataset %s: id column %v; actions need an id column", i+1, name, err)
+			return nil
 		}
 		if prev, dup := first[id]; dup {
 			l.add(n.Line, n.Column, "actions: rows %d and %d of dataset %s have the same id %q; action ids must be unique", prev+1, i+1, name, id)

@@ -41,15 +41,18 @@ func isNull(n *yaml.Node) bool {
 // kindName names a node's kind for messages.
 func kindName(n *yaml.Node) string {
 	n = deref(n)
-	switch n.Kind {
-	case yaml.MappingNode:
+	switch {
+	case n.Kind == yaml.MappingNode && len(n.Content) == 0:
+		return "an empty map"
+	case n.Kind == yaml.MappingNode:
 		return "a map"
-	case yaml.SequenceNode:
+	case n.Kind == yaml.SequenceNode && len(n.Content) == 0:
+		return "an empty list"
+	case n.Kind == yaml.SequenceNode:
 		return "a list"
-	case yaml.ScalarNode:
-		if n.ShortTag() == tagNull {
-			return "null"
-		}
+	case n.Kind == yaml.ScalarNode && n.ShortTag() == tagNull:
+		return "null"
+	case n.Kind == yaml.ScalarNode:
 		return strconv.Quote(n.Value)
 	}
 	return "an empty document"
