@@ -55,7 +55,7 @@ func (l *Loop) Rank(_ context.Context, req *personalizer.RankRequest) (*personal
 	if eventID == "" {
 		eventID = l.newID()
 	}
-	l.rank(eventID, req.DeferActivation, ctx, actions, &d)
+	l.rank(eventID, req.DeferActivation, ctx, actions, &d, false)
 	l.mu.Unlock()
 
 	resp := &personalizer.RankResponse{

@@ -14,7 +14,7 @@ package local
 //
 // The caller holds l.mu.
 func (l *Loop) learnEvent(ev *event, cost float32) {
-	ctx, acts := &ev.context.set, ev.actions
+	acts := ev.actions
 	p := float32(ev.prob)
 	if p <= 0 {
 		p = 1e-3 // VW replaces impossible probabilities by 1e-3
@@ -25,8 +25,7 @@ func (l *Loop) learnEvent(ev *event, cost float32) {
 		l.lrn.eventSum++
 		l.lrn.actionSum += float64(acts.Len())
 		weight := 1 / p * float32(l.lrn.eventSum) / float32(l.lrn.actionSum)
-		l.terms = l.exp.expand(ctx, &acts.items[ev.chosen], l.terms)
-		l.lrn.learn(l.terms, 0, cost, weight)
+		l.lrn.learn(l.actionTerms(ev, ev.chosen), 0, cost, weight)
 
 	case CBTypeIPS:
 		for i := range acts.items {
@@ -34,8 +33,7 @@ func (l *Loop) learnEvent(ev *event, cost float32) {
 			if i == ev.chosen {
 				label = cost / p
 			}
-			l.terms = l.exp.expand(ctx, &acts.items[i], l.terms)
-			l.lrn.learn(l.terms, 0, label, 1)
+			l.lrn.learn(l.actionTerms(ev, i), 0, label, 1)
 		}
 
 	case CBTypeDR:
@@ -43,17 +41,27 @@ func (l *Loop) learnEvent(ev *event, cost float32) {
 		// chosen one, then the policy model learns every estimate.
 		l.labels = l.labels[:0]
 		for i := range acts.items {
-			l.terms = l.exp.expand(ctx, &acts.items[i], l.terms)
+			terms := l.actionTerms(ev, i)
 			if i != ev.chosen {
-				l.labels = append(l.labels, l.lrn.predictClipped(l.terms, 1))
+				l.labels = append(l.labels, l.lrn.predictClipped(terms, 1))
 				continue
 			}
-			estimate := l.lrn.learn(l.terms, 1, cost, 1)
+			estimate := l.lrn.learn(terms, 1, cost, 1)
 			l.labels = append(l.labels, estimate+(cost-estimate)/p)
 		}
 		for i := range acts.items {
-			l.terms = l.exp.expand(ctx, &acts.items[i], l.terms)
-			l.lrn.learn(l.terms, 0, l.labels[i], 1)
+			l.lrn.learn(l.actionTerms(ev, i), 0, l.labels[i], 1)
 		}
 	}
+}
+
+// actionTerms returns the terms of action i of the event: the cached ones
+// while they are current, else freshly expanded into l.terms. The caller
+// holds l.mu.
+func (l *Loop) actionTerms(ev *event, i int) []term {
+	if ev.terms != nil && ev.terms.gen == l.cache.gen {
+		return ev.terms.action(i)
+	}
+	l.terms = l.exp.expand(&ev.context.set, &ev.actions.items[i], l.terms)
+	return l.terms
 }

@@ -33,6 +33,7 @@ type event struct {
 	id       string
 	context  *Context
 	actions  *Actions
+	terms    *termEntry // the cached terms of the actions, or nil
 	chosen   int
 	prob     float64 // probability of the chosen action
 	deadline int64   // last tick of the reward wait time
@@ -96,7 +97,7 @@ type Stats struct {
 }
 
 // addEvent records a ranked event. The caller holds l.mu.
-func (l *Loop) addEvent(id string, deferred bool, ctx *Context, acts *Actions, chosen int, prob float64, now int64) {
+func (l *Loop) addEvent(id string, deferred bool, ctx *Context, acts *Actions, terms *termEntry, chosen int, prob float64, now int64) {
 	var ev *event
 	if n := len(l.free); n > 0 {
 		ev, l.free = l.free[n-1], l.free[:n-1]
@@ -107,6 +108,7 @@ func (l *Loop) addEvent(id string, deferred bool, ctx *Context, acts *Actions, c
 		id:       id,
 		context:  ctx,
 		actions:  acts,
+		terms:    terms,
 		chosen:   chosen,
 		prob:     prob,
 		deadline: now + l.rewardWait,
@@ -122,6 +124,7 @@ func (l *Loop) addEvent(id string, deferred bool, ctx *Context, acts *Actions, c
 	}
 	l.events[id] = ev
 	l.open.push(ev)
+	l.last = ev
 }
 
 // closeExpired closes every event whose reward wait time has passed and
@@ -136,7 +139,7 @@ func (l *Loop) closeExpired(now int64) {
 	}
 	for l.retired.len() > minRetained && now > l.retired.peek().forgetAt {
 		ev := l.retired.pop()
-		if l.events[ev.id] == ev {
+		if !ev.replaced { // a replaced event's id maps to its successor
 			delete(l.events, ev.id)
 		}
 		l.release(ev)
@@ -172,15 +175,28 @@ func (l *Loop) closeEvent(ev *event) {
 }
 
 func (l *Loop) release(ev *event) {
+	if l.last == ev {
+		l.last = nil
+	}
 	*ev = event{}
 	l.free = append(l.free, ev)
+}
+
+// lookupEvent returns the event with the given id, checking the last ranked
+// event before the map: a simulation rewards each event right after Rank.
+// The caller holds l.mu.
+func (l *Loop) lookupEvent(id string) *event {
+	if l.last != nil && l.last.id == id && !l.last.replaced {
+		return l.last
+	}
+	return l.events[id]
 }
 
 // reward joins a reward to an event. The caller holds l.mu.
 func (l *Loop) reward(id string, value float64) {
 	l.closeExpired(l.clock.Now())
 
-	ev := l.events[id]
+	ev := l.lookupEvent(id)
 	switch {
 	case ev == nil:
 		l.stats.UnknownRewards++
@@ -208,7 +224,7 @@ func (l *Loop) reward(id string, value float64) {
 func (l *Loop) activate(id string) {
 	l.closeExpired(l.clock.Now())
 
-	ev := l.events[id]
+	ev := l.lookupEvent(id)
 	if ev == nil || ev.closed || !ev.deferred || ev.activated {
 		return
 	}

@@ -177,7 +177,7 @@ func (l *learner) normalize(terms []term, model uint32, pred, label, weight floa
 
 		w[slotAdaptive] += gradSquared * x2
 
-		if ax := float32(math.Abs(float64(x))); ax > w[slotNormalizer] {
+		if ax := abs32(x); ax > w[slotNormalizer] {
 			if w[slotNormalizer] > 0 {
 				w[slotWeight] *= l.rescale(w[slotNormalizer], ax)
 				if l.dirty != nil {
@@ -187,13 +187,18 @@ func (l *learner) normalize(terms []term, model uint32, pred, label, weight floa
 			w[slotNormalizer] = ax
 		}
 
+		s := w[slotNormalizer]
 		if math.IsInf(float64(x2), 0) {
 			normX++
 		} else {
-			normX += x2 / (w[slotNormalizer] * w[slotNormalizer])
+			normX += x2 / (s * s)
 		}
 
-		w[slotRate] = l.rateDecay(w[slotAdaptive], w[slotNormalizer])
+		if l.powerT == 0 {
+			w[slotRate] = 1 / (s * s)
+		} else {
+			w[slotRate] = l.rateDecay(w[slotAdaptive], s)
+		}
 		perUpdate += x2 * w[slotRate]
 	}
 
@@ -280,4 +285,11 @@ func (l *learner) syncWeights() {
 	if l.dirty != nil {
 		l.dirty.all = true
 	}
+}
+
+func abs32(x float32) float32 {
+	if x < 0 {
+		return -x
+	}
+	return x
 }

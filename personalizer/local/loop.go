@@ -85,7 +85,10 @@ type Loop struct {
 	open      eventQueue // events within their reward wait time, in Rank order
 	retired   eventQueue // closed events still remembered, in Rank order
 	free      []*event
+	last      *event // the last ranked event, checked first by Reward
 	stats     Stats
+
+	cache termCache // terms of prepared contexts and actions
 
 	// Scratch, reused between events.
 	terms  []term
@@ -181,6 +184,7 @@ func (l *Loop) setPolicy(args string, p *Policy, reset bool) {
 	l.explore = explorer{kind: p.Explore, epsilon: p.Epsilon, lambda: p.Lambda}
 
 	if reset {
+		l.cache.invalidate()
 		l.exp = newExpander(p)
 		l.lrn = newLearner(p)
 		l.firstRemaining = p.First
@@ -312,32 +316,45 @@ func (l *Loop) RankPrepared(eventID string, deferActivation bool, ctx *Context, 
 
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.rank(eventID, deferActivation, ctx, actions, d)
+	l.rank(eventID, deferActivation, ctx, actions, d, true)
 	return nil
 }
 
 var emptyContext Context
 
 // rank closes expired events, refreshes the serving model when due, ranks
-// and records the event. The caller holds l.mu.
-func (l *Loop) rank(eventID string, deferActivation bool, ctx *Context, actions *Actions, d *Decision) {
+// and records the event. With cache set, the terms of ctx and actions are
+// kept for the next events that share them. The caller holds l.mu.
+func (l *Loop) rank(eventID string, deferActivation bool, ctx *Context, actions *Actions, d *Decision, cache bool) {
 	now := l.clock.Now()
 	l.closeExpired(now)
 	l.maybeRefresh(now)
 
 	present := ctx.set.present
 	present.union(actions.present)
-	l.exp.observe(present)
+	if l.exp.observe(present) {
+		l.cache.invalidate()
+	}
 
 	k := actions.Len()
 	l.scores = grow(l.scores, k)
 	l.order = grow(l.order, k)
 	l.probs = grow(l.probs, k)
 
+	var entry *termEntry
+	if cache {
+		entry = l.cache.lookup(l.exp, ctx, actions)
+	}
 	view, firstRemaining := l.servingView()
 	for i := range actions.items {
-		l.terms = l.exp.expand(&ctx.set, &actions.items[i], l.terms)
-		l.scores[i] = view.predict(l.terms, 0, l.exp.mask)
+		terms := l.terms
+		if entry != nil {
+			terms = entry.action(i)
+		} else {
+			l.terms = l.exp.expand(&ctx.set, &actions.items[i], l.terms)
+			terms = l.terms
+		}
+		l.scores[i] = view.predict(terms, 0, l.exp.mask)
 	}
 
 	sortByScore(l.scores, l.order)
@@ -355,7 +372,7 @@ func (l *Loop) rank(eventID string, deferActivation bool, ctx *Context, actions 
 		d.Probabilities = append(d.Probabilities, roundProbability(p))
 	}
 
-	l.addEvent(eventID, deferActivation, ctx, actions, chosen, l.probs[chosen], now)
+	l.addEvent(eventID, deferActivation, ctx, actions, entry, chosen, l.probs[chosen], now)
 	l.rankCalls++
 	l.stats.Events++
 }

@@ -47,16 +47,17 @@ func newExpander(p *Policy) *expander {
 }
 
 // observe records the namespace indexes of an example and recompiles the
-// interactions when one is new.
-func (e *expander) observe(present indexSet) {
+// interactions when one is new. It reports whether it did.
+func (e *expander) observe(present indexSet) bool {
 	for i := range present {
 		present[i] &^= e.ignore[i]
 	}
 	if present.subsetOf(e.seen) {
-		return
+		return false
 	}
 	e.seen.union(present)
 	e.compiled = compileInteractions(e.specs, e.seen)
+	return true
 }
 
 func (e *expander) slot(h uint64) uint32 { return uint32(h*e.width) & e.mask }
