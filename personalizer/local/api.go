@@ -12,10 +12,10 @@ var (
 	_ personalizer.Admin = (*Loop)(nil)
 )
 
-// Rank ranks the request's actions as the service did. It validates the
-// request first and returns an [InvalidRequestError] with code
-// InvalidRankRequest when it has no actions, an action id that is empty,
-// longer than 256 characters or repeated, an event id longer than 256
+// Rank ranks the request's actions as the service did. It first validates
+// the request and returns an [InvalidRequestError] with code
+// InvalidRankRequest for any of these: no actions, an action id that is
+// empty, longer than 256 characters or repeated, an event id longer than 256
 // characters, every action excluded, or features it cannot featurize. An
 // empty event id is replaced by a generated one of 32 hex digits.
 //
@@ -115,7 +115,7 @@ func (l *Loop) Reward(_ context.Context, eventID string, value float64) error {
 // Activate activates an event ranked with DeferActivation, so it trains
 // when its reward arrives or its reward wait time passes. Activating an
 // event that is not deferred, already activated, past its reward wait time
-// or unknown does nothing and returns nil, as the service answered 204.
+// or unknown does nothing and returns nil, as the service returned 204.
 func (l *Loop) Activate(_ context.Context, eventID string) error {
 	return l.ActivatePrepared(eventID)
 }

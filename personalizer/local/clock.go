@@ -29,9 +29,9 @@ func (c *WallClock) Now() int64 {
 	return c.start.UnixNano() + int64(time.Since(c.start))
 }
 
-// ManualClock is a clock that moves only when told to, for simulations and
-// tests: the runner sets it to the event index before each Rank. It is safe
-// for concurrent use.
+// ManualClock is a clock that moves only by Set and Advance, for
+// simulations and tests. The runner sets it to the event index before each
+// Rank. It is safe for concurrent use.
 type ManualClock struct {
 	now atomic.Int64
 }

@@ -167,3 +167,24 @@ func TestCoffeeLearnsLikeVowpalWabbit(t *testing.T) {
 		}
 	}
 }
+
+// Every supported flag family must still learn the coffee preferences,
+// which a uniform policy gets right 25% of the time.
+func TestCoffeePolicyVariantsLearn(t *testing.T) {
+	sim := loadCoffeeSim(t)
+	const floor = 0.65
+	for _, policy := range []string{
+		"--cb_explore_adf --epsilon 0.2 --power_t 0 --cb_type ips -q :: --interactions FFFj",
+		"--cb_explore_adf --epsilon 0.2 --power_t 0 --cb_type dr -q :: --interactions FFFj",
+		"--cb_explore_adf --epsilon 0.2 --cb_type mtr -q :: --interactions FFFj",
+		"--cb_explore_adf --epsilon 0.2 --power_t 0.3 -q :: --interactions FFFj",
+		"--cb_explore_adf --softmax --lambda 10 --power_t 0 -q :: --interactions FFFj",
+		"--cb_explore_adf --first 500 --epsilon 0.05 --power_t 0 -q :: --interactions FFFj",
+		"--cb_explore_adf --epsilon 0.2 --power_t 0 -q :: --interactions FFFj --l1 1e-6 --l2 1e-6",
+	} {
+		got := sim.meanWindows(t, policy, 1, 4000, 3, [][2]int{{2000, 4000}})[0]
+		if got < floor {
+			t.Errorf("%s: mean reward %.3f over events 2001-4000, want at least %.2f", policy, got, floor)
+		}
+	}
+}

@@ -1,7 +1,7 @@
 package local
 
 // Error codes of [InvalidRequestError], as the service named them. The HTTP
-// server answers all of them with 400 Bad Request.
+// server maps all of them to 400 Bad Request.
 const (
 	CodeInvalidRankRequest          = "InvalidRankRequest"
 	CodeInvalidRewardRequest        = "InvalidRewardRequest"

@@ -127,8 +127,9 @@ func (l *Loop) addEvent(id string, deferred bool, ctx *Context, acts *Actions, t
 	l.last = ev
 }
 
-// closeExpired closes every event whose reward wait time has passed and
-// forgets closed events past their retention. The caller holds l.mu.
+// closeExpired closes every event whose reward wait time has passed, and
+// removes closed events past their retention from the event index. The
+// caller holds l.mu.
 //
 // NOTE: events close in Rank order. After the reward wait time shrinks, an
 // event ranked later may pass its deadline before an earlier one and then
@@ -237,7 +238,11 @@ func (l *Loop) activate(id string) {
 
 // train teaches the training model the event's reward. The caller holds l.mu.
 func (l *Loop) train(ev *event, value float64) {
+	nan := l.lrn.nanUpdates
 	l.learnEvent(ev, float32(-value))
+	if n := l.lrn.nanUpdates; n > nan && n&(n-1) == 0 { // log the 1st, 2nd, 4th, 8th... occurrence
+		l.log.Warn("model update is NaN; skipped it", "eventId", ev.id, "reward", value, "skippedUpdates", n)
+	}
 	ev.trained = true
 	l.stats.Trained++
 	if l.firstRemaining > 0 {

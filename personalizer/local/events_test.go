@@ -230,7 +230,7 @@ func TestClosedEventsAreForgotten(t *testing.T) {
 	}
 	tl.clock.Set(int64(n + 10))
 	tl.Flush()
-	tl.rewardAt(t, int64(n+10), "x", 0) // closes and forgets what it can
+	tl.rewardAt(t, int64(n+10), "x", 0) // removes what it can from the event index
 
 	tl.mu.Lock()
 	defer tl.mu.Unlock()

@@ -30,8 +30,8 @@ type feature struct {
 }
 
 // nsGroup is the features of one namespace index. Policies name namespaces
-// by their first byte, so namespaces whose names share it share a group;
-// each feature keeps the hash seeded by its own namespace's full name.
+// by their first byte, so namespaces whose names share it share a group.
+// Each feature keeps the hash seeded by its own namespace's full name.
 type nsGroup struct {
 	index    byte
 	features []feature
@@ -89,10 +89,14 @@ func (a *Actions) ID(i int) string { return a.ids[i] }
 // PrepareContext featurizes context features the way the service did: the
 // flat keys of every object land in namespace "FromUrl" (F), a nested object
 // opens a namespace named by its key, and all objects are merged into one
-// context. See [featurizeObject] for the value rules. The loop's state is not
-// read, so the result may be cached and shared.
+// context. The package documentation lists the value rules. The loop's state
+// is not read, so the result may be cached and shared.
 func (l *Loop) PrepareContext(features []map[string]any) (*Context, error) {
-	return prepareContext(features)
+	ctx, err := prepareContext(features)
+	if err != nil {
+		return nil, invalidRank(err.Error())
+	}
+	return ctx, nil
 }
 
 func prepareContext(features []map[string]any) (*Context, error) {
@@ -212,23 +216,10 @@ func (b *setBuilder) build() featureSet {
 	return fs
 }
 
-// addObject adds the keys of obj to namespace nsName, following Vowpal
-// Wabbit's JSON parser:
-//
-//   - keys that start with "_" are ignored;
-//   - a string is one feature named key+value with value 1; spaces, tabs,
-//     '|' and ':' in the value become '_';
-//   - a number is a feature named key with that value; 0 is dropped;
-//   - true is a feature named key with value 1; false and null add nothing;
-//   - an object opens a namespace named by its key, at any depth;
-//   - an array of numbers opens a namespace named by its key, whose element
-//     i is an anonymous feature with hash namespace-hash+i; zeros are
-//     dropped but keep their index, nulls are skipped without one;
-//   - an array of objects adds each object to the namespace named by its key;
-//   - an array of strings, a nested array and any other value are errors.
-//
-// Keys are visited in sorted order: feature order decides how interaction
-// hashes combine, and Go maps have none.
+// addObject adds the keys of obj to namespace nsName, following the value
+// rules of the package documentation, which are Vowpal Wabbit's JSON
+// parser's. Keys are visited in sorted order, because feature order decides
+// how interaction hashes combine and Go maps have none.
 func (b *setBuilder) addObject(nsName string, obj map[string]any) error {
 	if nsName == "" {
 		return errors.New("a nested object has an empty key, which cannot name a namespace")

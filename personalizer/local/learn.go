@@ -153,11 +153,11 @@ func (l *learner) learn(terms []term, model uint32, label, weight float32) float
 	return pred
 }
 
-// normalize is VW's first pass over the features of an update: it adds the
-// squared gradient to every feature's adaptive sum, raises the normalizers
-// (rescaling the weights so past updates keep their meaning), stores each
-// feature's rate decay and returns the update multiplier and the
-// prediction's change per unit of update.
+// normalize is VW's first pass over the features of an update. It adds the
+// squared gradient to every feature's adaptive sum and raises the
+// normalizers, rescaling the weights so past updates keep their meaning.
+// It stores each feature's rate decay and returns the update multiplier and
+// the prediction's change per unit of update.
 func (l *learner) normalize(terms []term, model uint32, pred, label, weight float32) (multiplier, perUpdate float32) {
 	gradSquared := weight * 4 * (pred - label) * (pred - label)
 

@@ -236,8 +236,8 @@ func (l *Loop) servingView() (modelView, int) {
 	return l.srv.view, l.srv.firstRemaining
 }
 
-// maybeRefresh refreshes the serving model when its cadence says so. The
-// caller holds l.mu.
+// maybeRefresh refreshes the serving model when ModelUpdateEvery events or
+// ModelExportFrequency ticks have passed. The caller holds l.mu.
 func (l *Loop) maybeRefresh(now int64) {
 	if l.updateEvery > 0 {
 		if l.rankCalls > 0 && l.rankCalls%int64(l.updateEvery) == 0 {
@@ -280,7 +280,7 @@ func (l *Loop) refresh(now int64) {
 	}
 }
 
-// Decision is the fast path's answer for one event. RankPrepared reuses its
+// Decision is the fast path's ranking of one event. RankPrepared reuses its
 // slices, so a caller that keeps them across calls must copy them.
 type Decision struct {
 	// Chosen is the index of the action to show, in request order.

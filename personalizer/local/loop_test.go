@@ -225,7 +225,7 @@ func TestRankKeepsExcludedActionsInPlace(t *testing.T) {
 
 func TestRankAndRankPreparedAgree(t *testing.T) {
 	// Two loops, one driven through Rank and one through the fast path,
-	// see the same coffee events and rewards and must answer alike.
+	// see the same coffee events and rewards and must rank alike.
 	sim := loadCoffeeSim(t)
 	opts := Options{Policy: coffeePolicies["G"], ModelUpdateEvery: 1, Seed: 3}
 	api, err := New(opts)
