@@ -103,7 +103,7 @@ func parseISODuration(s string) (time.Duration, error) {
 		return 0, fmt.Errorf("invalid duration %q: no components after P", s)
 	}
 
-	var total float64
+	var total time.Duration
 	inTime := false
 	sawFraction := false
 	lastUnit := -1
@@ -135,10 +135,6 @@ func parseISODuration(s string) (time.Duration, error) {
 			return 0, fmt.Errorf("invalid duration %q: only the last component may have a fraction", s)
 		}
 		sawFraction = strings.Contains(number, ".")
-		value, err := strconv.ParseFloat(number, 64)
-		if err != nil {
-			return 0, fmt.Errorf("invalid duration %q: %w", s, err)
-		}
 
 		scale, order, err := isoUnit(unit, inTime)
 		if err != nil {
@@ -148,17 +144,60 @@ func parseISODuration(s string) (time.Duration, error) {
 			return 0, fmt.Errorf("invalid duration %q: components out of order", s)
 		}
 		lastUnit = order
-		total += value * float64(scale)
+
+		part, err := scaleDecimal(number, scale)
+		if err == nil && part > math.MaxInt64-total {
+			err = errTooLong
+		}
+		if err != nil {
+			return 0, fmt.Errorf("invalid duration %q: %w", s, err)
+		}
+		total += part
 	}
 
-	if total > math.MaxInt64 {
-		return 0, fmt.Errorf("invalid duration %q: longer than %v", s, time.Duration(math.MaxInt64))
-	}
-	d := time.Duration(math.Round(total))
 	if negative {
-		d = -d
+		total = -total
 	}
-	return d, nil
+	return total, nil
+}
+
+// errTooLong is the error for a duration beyond time.Duration's range.
+var errTooLong = fmt.Errorf("longer than %v", time.Duration(math.MaxInt64))
+
+// scaleDecimal returns the decimal number text (digits with at most one
+// point) times unit, in whole nanoseconds: exact for every fraction that
+// fits in nanoseconds, truncated beyond.
+func scaleDecimal(text string, unit time.Duration) (time.Duration, error) {
+	intText, fracText, _ := strings.Cut(text, ".")
+	if intText == "" && fracText == "" || !isDecimal(text) {
+		return 0, fmt.Errorf("invalid number %q", text)
+	}
+
+	var n int64
+	for i := 0; i < len(intText); i++ {
+		if n > (math.MaxInt64-9)/10 {
+			return 0, errTooLong
+		}
+		n = n*10 + int64(intText[i]-'0')
+	}
+	if n > math.MaxInt64/int64(unit) {
+		return 0, errTooLong
+	}
+	total := n * int64(unit)
+
+	step := int64(unit)
+	for i := 0; i < len(fracText); i++ {
+		step /= 10
+		if step == 0 {
+			break
+		}
+		digit := int64(fracText[i]-'0') * step
+		if total > math.MaxInt64-digit {
+			return 0, errTooLong
+		}
+		total += digit
+	}
+	return time.Duration(total), nil
 }
 
 // isoUnit returns the length of an ISO-8601 unit letter and its position
@@ -199,38 +238,40 @@ func parseTimeSpan(s string) (time.Duration, error) {
 		return 0, fmt.Errorf("invalid duration %q: want hh:mm:ss", s)
 	}
 
-	var days int64
+	var days time.Duration
 	hoursText := parts[0]
 	if dayText, h, ok := strings.Cut(hoursText, "."); ok {
-		n, err := strconv.ParseInt(dayText, 10, 64)
-		if err != nil || n < 0 {
+		if strings.Contains(dayText, ".") || dayText == "" {
 			return 0, fmt.Errorf("invalid duration %q: bad day count %q", s, dayText)
 		}
-		days, hoursText = n, h
+		d, err := scaleDecimal(dayText, 24*time.Hour)
+		if err != nil {
+			return 0, fmt.Errorf("invalid duration %q: day count: %w", s, err)
+		}
+		days, hoursText = d, h
 	}
-	hours, err := strconv.ParseInt(hoursText, 10, 64)
-	if err != nil || hours < 0 || hours > 23 {
+	hours, err := strconv.Atoi(hoursText)
+	if err != nil || !isDecimal(hoursText) || hours > 23 {
 		return 0, fmt.Errorf("invalid duration %q: hours must be 0-23", s)
 	}
-	minutes, err := strconv.ParseInt(parts[1], 10, 64)
-	if err != nil || minutes < 0 || minutes > 59 {
+	minutes, err := strconv.Atoi(parts[1])
+	if err != nil || !isDecimal(parts[1]) || minutes > 59 {
 		return 0, fmt.Errorf("invalid duration %q: minutes must be 0-59", s)
 	}
-	seconds, err := strconv.ParseFloat(parts[2], 64)
-	if err != nil || !isDecimal(parts[2]) || seconds >= 60 {
+	seconds, err := scaleDecimal(parts[2], time.Second)
+	if err != nil || seconds >= time.Minute {
 		return 0, fmt.Errorf("invalid duration %q: seconds must be 0-59 with an optional fraction", s)
 	}
 
-	total := float64(days)*float64(24*time.Hour) + float64(hours)*float64(time.Hour) +
-		float64(minutes)*float64(time.Minute) + seconds*float64(time.Second)
-	if total > math.MaxInt64 {
-		return 0, fmt.Errorf("invalid duration %q: longer than %v", s, time.Duration(math.MaxInt64))
+	clock := time.Duration(hours)*time.Hour + time.Duration(minutes)*time.Minute + seconds
+	if days > math.MaxInt64-clock {
+		return 0, fmt.Errorf("invalid duration %q: %w", s, errTooLong)
 	}
-	d := time.Duration(math.Round(total))
+	total := days + clock
 	if negative {
-		d = -d
+		total = -total
 	}
-	return d, nil
+	return total, nil
 }
 
 // isDecimal reports whether s is digits with at most one decimal point,
