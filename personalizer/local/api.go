@@ -13,11 +13,11 @@ var (
 )
 
 // Rank ranks the request's actions as the service did. It first validates
-// the request and returns an [InvalidRequestError] with code
-// InvalidRankRequest for any of these: no actions, an action id that is
-// empty, longer than 256 characters or repeated, an event id longer than 256
-// characters, every action excluded, or features it cannot featurize. An
-// empty event id is replaced by a generated one of 32 hex digits.
+// the request. An [InvalidRequestError] with code InvalidRankRequest reports
+// a request without actions or with every action excluded, an action id
+// that is empty, repeated or longer than 256 characters, an event id longer
+// than 256 characters, or features that cannot be featurized. An empty event
+// id is replaced by a generated one of 32 hex digits.
 //
 // Excluded actions never reach the learner: the ranking lists them at their
 // request index with probability 0, and fills the other indexes, in order,

@@ -46,6 +46,6 @@
 // The runner uses the fast path instead: [Loop.PrepareContext] and
 // [Loop.PrepareActions] featurize once, and [Loop.RankPrepared],
 // [Loop.RewardPrepared] and [Loop.ActivatePrepared] rank and learn without
-// JSON, maps of features or per-event allocations. Both paths give the same
-// answer for the same event id and inputs.
+// JSON, maps of features or per-event allocations. Both paths rank alike for
+// the same event id and inputs.
 package local

@@ -32,8 +32,8 @@ type Options struct {
 	// RewardWait is the reward wait time in clock ticks: an event ranked at
 	// tick t joins rewards that arrive up to tick t+RewardWait.
 	RewardWait int64
-	// DefaultReward is what an active event learns when its reward wait
-	// time passes without a reward.
+	// DefaultReward is the reward an active event learns when its reward
+	// wait time passes without one.
 	DefaultReward float64
 	// RewardAggregation is AggregationEarliest (the default, ""),
 	// AggregationSum or AggregationAverage.

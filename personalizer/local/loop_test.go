@@ -448,3 +448,51 @@ func TestLoopUnusedInteractions(t *testing.T) {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
 }
+
+func TestLoopConcurrentUse(t *testing.T) {
+	l, err := New(Options{ModelUpdateEvery: 10, RewardWait: 1 << 40})
+	if err != nil {
+		t.Fatal(err)
+	}
+	actions := []personalizer.RankableAction{
+		{ID: "a", Features: []map[string]any{{"kind": "x"}}},
+		{ID: "b", Features: []map[string]any{{"kind": "y"}}},
+	}
+	ctx := context.Background()
+
+	const workers, events = 4, 200
+	errs := make(chan error, workers)
+	for w := 0; w < workers; w++ {
+		go func() {
+			for i := 0; i < events; i++ {
+				resp, err := l.Rank(ctx, &personalizer.RankRequest{
+					ContextFeatures: []map[string]any{{"worker": float64(w + 1)}},
+					Actions:         actions,
+				})
+				if err != nil {
+					errs <- err
+					return
+				}
+				if err := l.Reward(ctx, resp.EventID, 1); err != nil {
+					errs <- err
+					return
+				}
+				if _, err := l.ModelProperties(ctx); err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for w := 0; w < workers; w++ {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	s := l.Stats()
+	if s.Events != workers*events || s.Trained != workers*events {
+		t.Errorf("stats %+v, want %d events ranked and trained", s, workers*events)
+	}
+}
