@@ -112,18 +112,23 @@ func newLoader(path string) *loader {
 		path:      path,
 		dir:       filepath.Dir(path),
 		datasets:  map[string]*Dataset{},
+		exp:       &Experiment{File: path},
 	}
 }
 
 // load returns the experiment with every field it could read. The caller
 // uses it only when no error was recorded.
 func (l *loader) load() *Experiment {
-	l.exp = &Experiment{File: l.path}
 	data, err := os.ReadFile(l.path)
 	if err != nil {
 		l.addErr(&Error{File: l.path, Message: fmt.Sprintf("cannot read the experiment file: %v", err), Err: err})
 		return l.exp
 	}
+	return l.decode(data)
+}
+
+// decode returns the experiment that data, the file's content, describes.
+func (l *loader) decode(data []byte) *Experiment {
 	sum := sha256.Sum256(data)
 	l.exp.Inputs = append(l.exp.Inputs, Input{Path: l.path, SHA256: hex.EncodeToString(sum[:])})
 	l.lines = strings.Split(string(data), "\n")
