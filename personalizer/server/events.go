@@ -58,12 +58,12 @@ func (s *server) reward(w http.ResponseWriter, r *http.Request, eventID string) 
 	releaseBody(buf)
 	if err != nil {
 		s.fail(w, r, http.StatusBadRequest, personalizer.CodeInvalidRewardRequest,
-			fmt.Sprintf("invalid reward request: %v; want {\"value\": NUMBER}", err), nil)
+			fmt.Sprintf("invalid reward request: %v; send {\"value\": NUMBER}", err), nil)
 		return
 	}
 	if req.Value == nil {
 		s.fail(w, r, http.StatusBadRequest, personalizer.CodeInvalidRewardRequest,
-			`invalid reward request: missing "value"; want {"value": NUMBER}`, nil)
+			`invalid reward request: missing "value"; send {"value": NUMBER}`, nil)
 		return
 	}
 

@@ -9,10 +9,13 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"reflect"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/rankloop/rankloop/personalizer"
+	"github.com/rankloop/rankloop/personalizer/local"
 )
 
 // jsonContentType is the content type of every JSON answer, errors
@@ -67,9 +70,9 @@ func (s *server) fail(w http.ResponseWriter, r *http.Request, status int, code, 
 	w.Write(body)
 }
 
-// codedError is an error a backend returns for a request it rejects, such
-// as an invalid policy: it carries the API error code to answer with. The
-// embedded loop's validation errors have this shape.
+// codedError is an error a backend other than the embedded loop may return
+// for a request it rejects, such as an invalid policy: it carries the API
+// error code to answer with.
 type codedError interface {
 	error
 	ErrorCode() string
@@ -77,11 +80,12 @@ type codedError interface {
 
 // failBackend answers an error returned by the backend for operation op.
 // An [personalizer.APIError] (a backend that is itself a client) keeps its
-// status and code; an error with an API code, such as the embedded loop's
-// validation errors, is a 400; a cancelled request is logged only; the
-// rest is a 500.
+// status and code; a validation error with an API code (the embedded
+// loop's [local.InvalidRequestError] or a [codedError]) is a 400; a
+// cancelled request is logged only; the rest is a 500.
 func (s *server) failBackend(w http.ResponseWriter, r *http.Request, op string, err error) {
 	var apiErr *personalizer.APIError
+	var invalid *local.InvalidRequestError
 	var coded codedError
 	switch {
 	case errors.As(err, &apiErr) && apiErr.StatusCode >= 400:
@@ -90,6 +94,8 @@ func (s *server) failBackend(w http.ResponseWriter, r *http.Request, op string, 
 			code = personalizer.CodeInternalServerError
 		}
 		s.fail(w, r, apiErr.StatusCode, code, apiErr.Message, err)
+	case errors.As(err, &invalid):
+		s.fail(w, r, http.StatusBadRequest, invalid.Code, invalid.Message, nil)
 	case errors.As(err, &coded):
 		s.fail(w, r, http.StatusBadRequest, coded.ErrorCode(), err.Error(), nil)
 	case errors.Is(err, context.Canceled) && r.Context().Err() != nil:
@@ -136,12 +142,26 @@ func releaseBody(buf *bytes.Buffer) {
 }
 
 // decodeJSON decodes exactly one JSON value from data into v, rejecting
-// trailing data after it.
+// trailing data after it. Its errors name the JSON field and types, not
+// Go's.
 func decodeJSON(data []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(v); err != nil {
-		if errors.Is(err, io.EOF) {
+		var typeErr *json.UnmarshalTypeError
+		var syntaxErr *json.SyntaxError
+		switch {
+		case errors.Is(err, io.EOF):
 			return errors.New("empty body, want a JSON object")
+		case errors.As(err, &typeErr) && strings.HasPrefix(typeErr.Value, "number") && jsonTypeName(typeErr.Type) == "a number":
+			return fmt.Errorf("%q: %s is out of range", typeErr.Field, typeErr.Value)
+		case errors.As(err, &typeErr) && typeErr.Field == "":
+			return fmt.Errorf("the body is a JSON %s, want %s", typeErr.Value, jsonTypeName(typeErr.Type))
+		case errors.As(err, &typeErr):
+			return fmt.Errorf("%q is a JSON %s, want %s", typeErr.Field, typeErr.Value, jsonTypeName(typeErr.Type))
+		case errors.As(err, &syntaxErr):
+			return fmt.Errorf("malformed JSON at byte %d: %v", syntaxErr.Offset, syntaxErr)
+		case errors.Is(err, io.ErrUnexpectedEOF):
+			return errors.New("malformed JSON: the body ends early")
 		}
 		return err
 	}
@@ -149,4 +169,23 @@ func decodeJSON(data []byte, v any) error {
 		return errors.New("data after the JSON object")
 	}
 	return nil
+}
+
+// jsonTypeName names the JSON type that decodes into t.
+func jsonTypeName(t reflect.Type) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.Float32, reflect.Float64, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "a number"
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "a boolean"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	}
+	return "an object"
 }
