@@ -31,6 +31,7 @@ const minRetained = 4096
 // event is one Rank call waiting for, or past, its rewards.
 type event struct {
 	id       string
+	hash     uint64 // hashEventID of id: the event's draw and its eventTable key
 	context  *Context
 	actions  *Actions
 	terms    *termEntry // the cached terms of the actions, or nil
@@ -97,7 +98,7 @@ type Stats struct {
 }
 
 // addEvent records a ranked event. The caller holds l.mu.
-func (l *Loop) addEvent(id string, deferred bool, ctx *Context, acts *Actions, terms *termEntry, chosen int, prob float64, now int64) {
+func (l *Loop) addEvent(id string, hash uint64, deferred bool, ctx *Context, acts *Actions, terms *termEntry, chosen int, prob float64, now int64) {
 	var ev *event
 	if n := len(l.free); n > 0 {
 		ev, l.free = l.free[n-1], l.free[:n-1]
@@ -106,6 +107,7 @@ func (l *Loop) addEvent(id string, deferred bool, ctx *Context, acts *Actions, t
 	}
 	*ev = event{
 		id:       id,
+		hash:     hash,
 		context:  ctx,
 		actions:  acts,
 		terms:    terms,
@@ -116,13 +118,12 @@ func (l *Loop) addEvent(id string, deferred bool, ctx *Context, acts *Actions, t
 		deferred: deferred,
 	}
 
-	if old := l.events[id]; old != nil {
+	if old := l.events.put(ev); old != nil {
 		old.replaced = true
 		if !old.closed {
 			l.stats.Replaced++
 		}
 	}
-	l.events[id] = ev
 	l.open.push(ev)
 	l.last = ev
 }
@@ -141,7 +142,7 @@ func (l *Loop) closeExpired(now int64) {
 	for l.retired.len() > minRetained && now > l.retired.peek().forgetAt {
 		ev := l.retired.pop()
 		if !ev.replaced { // a replaced event's id maps to its successor
-			delete(l.events, ev.id)
+			l.events.remove(ev)
 		}
 		l.release(ev)
 	}
@@ -190,7 +191,7 @@ func (l *Loop) lookupEvent(id string) *event {
 	if l.last != nil && l.last.id == id && !l.last.replaced {
 		return l.last
 	}
-	return l.events[id]
+	return l.events.get(id, hashEventID(id, l.seed))
 }
 
 // reward joins a reward to an event. The caller holds l.mu.

@@ -234,7 +234,7 @@ func TestClosedEventsAreForgotten(t *testing.T) {
 
 	tl.mu.Lock()
 	defer tl.mu.Unlock()
-	if got := len(tl.events); got > minRetained+1 {
+	if got := tl.events.n; got > minRetained+1 {
 		t.Errorf("%d events remembered, want at most %d", got, minRetained+1)
 	}
 }

@@ -40,7 +40,7 @@ func tiedBest(scores []float32, order []int) int {
 // sameScore reports whether two scores tie: VW 9 compares them with a
 // relative tolerance of 1e-4.
 func sameScore(a, b float32) bool {
-	return float32(math.Abs(float64(a-b))) <= 1e-4*(float32(math.Abs(float64(a)))+float32(math.Abs(float64(b))))
+	return abs32(a-b) <= 1e-4*(abs32(a)+abs32(b))
 }
 
 // probabilities fills probs, in request order, from the scores sorted by
@@ -150,20 +150,31 @@ func sample(probs []float64, order []int, u float64) int {
 // action: a hash of the event id mixed with the loop's seed, so the same id
 // draws the same number in the same loop.
 func eventDraw(eventID string, seed uint64) float64 {
+	return drawOf(hashEventID(eventID, seed))
+}
+
+// drawOf maps an event hash to [0, 1).
+func drawOf(h uint64) float64 { return float64(h>>11) / (1 << 53) }
+
+// hashEventID hashes an event id with the loop's seed.
+func hashEventID(eventID string, seed uint64) uint64 {
+	// A multiply-xorshift step per 8 bytes, then splitmix64's full
+	// avalanche over the result.
+	const mul = 0x9e3779b97f4a7c15
 	h := splitmix64(seed) ^ uint64(len(eventID))
 	s := eventID
 	for len(s) >= 8 {
 		chunk := uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
 			uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
-		h = splitmix64(h ^ chunk)
+		h = (h ^ chunk) * mul
+		h ^= h >> 29
 		s = s[8:]
 	}
 	var tail uint64
 	for i := len(s) - 1; i >= 0; i-- {
 		tail = tail<<8 | uint64(s[i])
 	}
-	h = splitmix64(h ^ tail)
-	return float64(h>>11) / (1 << 53)
+	return splitmix64(h ^ tail)
 }
 
 // roundProbability rounds p to 12 decimal places, so sums such as

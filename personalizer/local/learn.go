@@ -135,8 +135,8 @@ func (l *learner) learn(terms []term, model uint32, label, weight float32) float
 	if update != 0 {
 		update *= multiplier
 		for _, t := range terms {
-			if math.IsInf(float64(t.x), 0) {
-				continue
+			if !(t.x > -math.MaxFloat32 && t.x < math.MaxFloat32) {
+				continue // VW skips infinite feature values
 			}
 			slot := (t.slot + model) & l.mask
 			w := l.table[slot*slotStride : slot*slotStride+slotStride : slot*slotStride+slotStride]
@@ -188,14 +188,15 @@ func (l *learner) normalize(terms []term, model uint32, pred, label, weight floa
 		}
 
 		s := w[slotNormalizer]
-		if math.IsInf(float64(x2), 0) {
+		invS2 := 1 / (s * s)
+		if x2 > math.MaxFloat32 {
 			normX++
 		} else {
-			normX += x2 / (s * s)
+			normX += x2 * invS2
 		}
 
 		if l.powerT == 0 {
-			w[slotRate] = 1 / (s * s)
+			w[slotRate] = invS2
 		} else {
 			w[slotRate] = l.rateDecay(w[slotAdaptive], s)
 		}

@@ -81,7 +81,7 @@ type Loop struct {
 
 	// Events.
 	rankCalls int64 // Rank calls that ranked, for the refresh cadence
-	events    map[string]*event
+	events    eventTable
 	open      eventQueue // events within their reward wait time, in Rank order
 	retired   eventQueue // closed events still remembered, in Rank order
 	free      []*event
@@ -157,7 +157,6 @@ func New(opts Options) (*Loop, error) {
 		updateEvery:      opts.ModelUpdateEvery,
 		exportFrequency:  opts.ModelExportFrequency,
 		logRetentionDays: 90,
-		events:           make(map[string]*event),
 	}
 	if l.clock == nil {
 		l.clock = NewWallClock()
@@ -359,7 +358,8 @@ func (l *Loop) rank(eventID string, deferActivation bool, ctx *Context, actions 
 
 	sortByScore(l.scores, l.order)
 	l.explore.probabilities(l.scores, l.order, l.probs, firstRemaining > 0)
-	pos := sample(l.probs, l.order, eventDraw(eventID, l.seed))
+	hash := hashEventID(eventID, l.seed)
+	pos := sample(l.probs, l.order, drawOf(hash))
 	chosen := l.order[pos]
 
 	d.Chosen = chosen
@@ -372,7 +372,7 @@ func (l *Loop) rank(eventID string, deferActivation bool, ctx *Context, actions 
 		d.Probabilities = append(d.Probabilities, roundProbability(p))
 	}
 
-	l.addEvent(eventID, deferActivation, ctx, actions, entry, chosen, l.probs[chosen], now)
+	l.addEvent(eventID, hash, deferActivation, ctx, actions, entry, chosen, l.probs[chosen], now)
 	l.rankCalls++
 	l.stats.Events++
 }
