@@ -1,8 +1,9 @@
 // Package reward compiles and evaluates the formulas of an experiment: the
 // reward formula, which scores the action the loop chose for an event, and
-// the expected formula, which names the best answer for a context. Formulas
-// are expr expressions (github.com/expr-lang/expr), compiled once when the
-// experiment is loaded and evaluated for every event.
+// the expected formula, which names the value a context calls for, such as
+// the preferred action. Formulas are expr expressions
+// (github.com/expr-lang/expr), compiled once when the experiment is loaded
+// and evaluated for every event.
 //
 // # Names
 //

@@ -2,8 +2,8 @@ package reward
 
 import "github.com/expr-lang/expr/vm"
 
-// Env is what a formula reads for one event. Each exported field is a
-// top-level name in the formula, spelt as its expr tag. Datasets are not
+// Env is the environment a formula reads for one event. Each exported
+// field is a top-level name in the formula, spelt as its expr tag. Datasets are not
 // fields: Compile binds each dataset's value into the program under its
 // own name.
 //
@@ -16,7 +16,7 @@ type Env struct {
 	Context map[string]any `expr:"context"`
 	// Action is the action being scored.
 	Action Action `expr:"action"`
-	// Ranking is the loop's answer for the event, best first.
+	// Ranking is the ranking the loop returned for the event, best first.
 	Ranking []Ranked `expr:"ranking"`
 	// Probability is the probability the loop gave Action.
 	Probability float64 `expr:"probability"`

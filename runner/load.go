@@ -41,8 +41,8 @@ const (
 	defaultThreshold = 0.75
 )
 
-// namePattern is what an experiment's name may contain: it names the
-// results folder.
+// namePattern matches the names an experiment may have. The name becomes
+// the results folder's name.
 var namePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
 
 // Load reads, validates and resolves one experiment file: every key, value,

@@ -7,16 +7,16 @@ import (
 )
 
 // replacedWhole lists the maps that an arm's value replaces instead of
-// merging into, as paths with * for any key: a context variable's values
-// and weights, a dataset's file and key, and a delay distribution's values
-// and weights only make sense together.
+// merging into, as paths where * stands for any key. The parts of a context
+// variable, of a dataset and of a delay distribution only make sense
+// together.
 var replacedWhole = []string{"context.*", "datasets.*", "rewards.delay"}
 
 // mergePairs returns base with an arm's overrides merged in. A map
 // overriding a map merges key by key, recursively, except at the paths of
-// replacedWhole; any other value replaces the base value, so lists are
-// replaced whole; a null removes the key. Keys new to the base follow in
-// the arm's order. path is the dotted path of the map that base belongs
+// replacedWhole. Any other value replaces the base value, so lists are
+// replaced whole, and a null removes the key. Keys new to the base follow
+// in the arm's order. path is the dotted path of the map that base belongs
 // to, "" at the top level.
 func mergePairs(base, overrides []pair, path string) []pair {
 	out := make([]pair, 0, len(base)+len(overrides))

@@ -206,7 +206,8 @@ func (l *errorList) boolean(n *yaml.Node, what string) (bool, bool) {
 
 // plain converts a node to the values JSON would give: strings, float64
 // numbers, bools, []any and map[string]any. Dates and other tagged scalars
-// keep their text. Nulls are reported, because Personalizer ignores them.
+// keep their text. Nulls are reported, because Personalizer's documentation
+// advises against null feature values.
 func (l *errorList) plain(n *yaml.Node, what string) (any, bool) {
 	n = deref(n)
 	switch n.Kind {

@@ -298,9 +298,9 @@ func TestLoadErrorTypes(t *testing.T) {
 	if !errors.As(err, &list) {
 		t.Fatalf("error %T, want ErrorList", err)
 	}
-	var one *Error
-	if !errors.As(err, &one) || one.Line != 8 || one.Column != 37 {
-		t.Errorf("first *Error = %+v, want line 8, column 37", one)
+	var first *Error
+	if !errors.As(err, &first) || first.Line != 8 || first.Column != 37 {
+		t.Errorf("first *Error = %+v, want line 8, column 37", first)
 	}
 	var formulaErr *reward.Error
 	if !errors.As(err, &formulaErr) {

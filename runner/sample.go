@@ -26,8 +26,8 @@ type samplerVar struct {
 }
 
 // NewSampler returns a sampler for vars, which must be valid as Load
-// returns them: a value variable has at least one value and, if weighted,
-// one positive weight per value; a dataset variable has at least one row.
+// returns them. A value variable has at least one value and one positive
+// weight per value. A dataset variable has at least one row.
 func NewSampler(vars []ContextVar) *Sampler {
 	s := &Sampler{vars: make([]samplerVar, len(vars)), size: 1}
 	for i, v := range vars {
@@ -116,7 +116,7 @@ func (s *Sampler) Size() (uint64, bool) {
 
 // Key returns a number that identifies the drawn context. While Size
 // reports true, Key is the mixed-radix number of the indices, so distinct
-// contexts have distinct keys; otherwise it is a 64-bit hash of the
+// contexts have distinct keys. Otherwise it is a 64-bit hash of the
 // indices, and distinct contexts may share a key.
 func (s *Sampler) Key(idx []int) uint64 {
 	if s.size != 0 {

@@ -19,8 +19,9 @@ type Error struct {
 	Err error
 }
 
-// Error formats the error as FILE:LINE:COLUMN: message. A formula error's
-// message continues with the formula line and a caret on further lines.
+// Error formats the error as FILE:LINE:COLUMN: message, leaving out the
+// column or the line when it is unknown. A formula error's message
+// continues with the formula line and a caret on further lines.
 func (e *Error) Error() string {
 	switch {
 	case e.Line == 0:
@@ -33,8 +34,9 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Err }
 
-// ErrorList is every problem found in one or more experiment files, in
-// file and line order. Load and LoadAll return it as their error.
+// ErrorList is the problems found in one or more experiment files, file by
+// file and in line order within a file. Load and LoadAll return it as their
+// error.
 type ErrorList []*Error
 
 // Error prints one positioned error per line.
