@@ -1,0 +1,218 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// repoPath returns a path from the repository's top folder.
+func repoPath(parts ...string) string {
+	return filepath.Join(append([]string{"..", ".."}, parts...)...)
+}
+
+func TestRunCoffeeWritesResults(t *testing.T) {
+	out := t.TempDir()
+	var stdout, stderr bytes.Buffer
+	err := run(context.Background(), []string{"run", "--out", out, repoPath("experiments", "coffee.yaml")}, &stdout, &stderr)
+	if err != nil {
+		t.Fatalf("run: %v\nstderr:\n%s", err, stderr.String())
+	}
+
+	for _, name := range []string{"events.parquet", "batches.parquet", "manifest.json", "chart.html"} {
+		if _, err := os.Stat(filepath.Join(out, name)); err != nil {
+			t.Errorf("results file %s: %v", name, err)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(out, ".parts")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("part files left behind: %v", err)
+	}
+	summary := stdout.String()
+	for _, want := range []string{"tutorial-policy", "optimized-policy", "completed", "results: " + out} {
+		if !strings.Contains(summary, want) {
+			t.Errorf("summary lacks %q:\n%s", want, summary)
+		}
+	}
+
+	var manifest struct {
+		Completed bool `json:"completed"`
+		Rows      struct {
+			Events int `json:"events"`
+		} `json:"rows"`
+	}
+	data, err := os.ReadFile(filepath.Join(out, "manifest.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(data, &manifest); err != nil {
+		t.Fatal(err)
+	}
+	if !manifest.Completed {
+		t.Error("manifest says the run did not complete")
+	}
+	if manifest.Rows.Events != 2*10*4000 {
+		t.Errorf("manifest events = %d, want %d", manifest.Rows.Events, 2*10*4000)
+	}
+}
+
+func TestRunDefaultFolder(t *testing.T) {
+	dir := t.TempDir()
+	exp := copyExperiment(t, dir, 200)
+	t.Chdir(dir)
+
+	for range 2 {
+		var stdout, stderr bytes.Buffer
+		if err := run(context.Background(), []string{"run", "--quiet", exp}, &stdout, &stderr); err != nil {
+			t.Fatalf("run: %v\n%s", err, stderr.String())
+		}
+	}
+	folders, err := filepath.Glob(filepath.Join("runs", "coffee", "*"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(folders) != 2 {
+		t.Fatalf("results folders = %v, want two distinct ones", folders)
+	}
+}
+
+// copyExperiment writes a copy of the coffee experiment with fewer events
+// into dir and returns its path.
+func copyExperiment(t *testing.T, dir string, events int) string {
+	t.Helper()
+	src, err := os.ReadFile(repoPath("experiments", "coffee.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := strings.Replace(string(src), "events: 4000", "events: "+strconv.Itoa(events), 1)
+	text = strings.Replace(text, "model_update_every: 2000", "model_update_every: 50", 1)
+	text = strings.Replace(text, "data/", filepath.Join(absRepo(t), "experiments", "data")+"/", -1)
+	path := filepath.Join(dir, "coffee.yaml")
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func absRepo(t *testing.T) string {
+	t.Helper()
+	abs, err := filepath.Abs(repoPath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return abs
+}
+
+
+func TestCheckInvalidFiles(t *testing.T) {
+	cases := []struct {
+		file string
+		want string // a positioned message the output must contain
+	}{
+		{"misspelt-key.yaml", `misspelt-key.yaml:2:1: unknown key "evnts" in the experiment; did you mean "events"?`},
+		{"duplicate-key.yaml", `duplicate-key.yaml:3:1: duplicate key "events"`},
+		{"bad-formula.yaml", `bad-formula.yaml:16:42: unknown name nope`},
+		{"missing-dataset.yaml", `missing-dataset.yaml:4:16: dataset preferences: file not found`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.file, func(t *testing.T) {
+			path := repoPath("runner", "testdata", tc.file)
+			var stdout, stderr bytes.Buffer
+			err := run(context.Background(), []string{"check", path}, &stdout, &stderr)
+			if err == nil {
+				t.Fatal("check accepted an invalid file")
+			}
+			if code := exitCode(context.Background(), err, &bytes.Buffer{}); code != exitFailure {
+				t.Errorf("exit code = %d, want %d", code, exitFailure)
+			}
+			if !strings.Contains(stderr.String(), tc.want) {
+				t.Errorf("stderr lacks %q:\n%s", tc.want, stderr.String())
+			}
+		})
+	}
+}
+
+func TestRunInvalidFileWritesNothing(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(absRepo(t), "runner", "testdata", "misspelt-key.yaml")
+	good := copyExperiment(t, dir, 100)
+	t.Chdir(dir)
+
+	var stdout, stderr bytes.Buffer
+	err := run(context.Background(), []string{"run", good, bad}, &stdout, &stderr)
+	if err == nil {
+		t.Fatal("run accepted an invalid file")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "runs")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("run created a results folder although a file was invalid: %v", err)
+	}
+}
+
+func TestRunInterruptedKeepsFinishedRuns(t *testing.T) {
+	dir := t.TempDir()
+	exp := copyExperiment(t, dir, 300_000)
+	out := filepath.Join(dir, "out")
+
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(1500*time.Millisecond, cancel)
+	var stdout, stderr bytes.Buffer
+	err := run(ctx, []string{"run", "--parallel", "1", "--out", out, exp}, &stdout, &stderr)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("run error = %v, want context.Canceled", err)
+	}
+	if code := exitCode(ctx, err, &bytes.Buffer{}); code != exitInterrupted {
+		t.Errorf("exit code = %d, want %d", code, exitInterrupted)
+	}
+
+	data, err := os.ReadFile(filepath.Join(out, "manifest.json"))
+	if err != nil {
+		t.Fatalf("no manifest after an interrupted run: %v", err)
+	}
+	var manifest struct {
+		Completed bool `json:"completed"`
+		Rows      struct {
+			Events int `json:"events"`
+		} `json:"rows"`
+	}
+	if err := json.Unmarshal(data, &manifest); err != nil {
+		t.Fatal(err)
+	}
+	if manifest.Completed {
+		t.Error("manifest says an interrupted run completed")
+	}
+	if manifest.Rows.Events%300_000 != 0 {
+		t.Errorf("manifest events = %d: not whole runs", manifest.Rows.Events)
+	}
+	for _, name := range []string{"events.parquet", "batches.parquet", "chart.html"} {
+		if _, err := os.Stat(filepath.Join(out, name)); err != nil {
+			t.Errorf("results file %s after interruption: %v", name, err)
+		}
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	for _, args := range [][]string{nil, {"nope"}, {"run"}, {"check"}, {"run", "--concurrency", "0", "x.yaml"}} {
+		var stdout, stderr bytes.Buffer
+		err := run(context.Background(), args, &stdout, &stderr)
+		var ue *usageError
+		if !errors.As(err, &ue) {
+			t.Errorf("run(%q) error = %v, want a usage error", args, err)
+		}
+	}
+}
+
+func TestVersion(t *testing.T) {
+	var stdout bytes.Buffer
+	if err := run(context.Background(), []string{"version"}, &stdout, &bytes.Buffer{}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(stdout.String(), "rankloop ") {
+		t.Errorf("version output = %q", stdout.String())
+	}
+}
