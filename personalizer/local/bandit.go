@@ -25,7 +25,12 @@ func (l *Loop) learnEvent(ev *event, cost float32) {
 		l.lrn.eventSum++
 		l.lrn.actionSum += float64(acts.Len())
 		weight := 1 / p * float32(l.lrn.eventSum) / float32(l.lrn.actionSum)
-		l.lrn.learn(l.actionTerms(ev, ev.chosen), 0, cost, weight)
+		terms := l.actionTerms(ev, ev.chosen)
+		if ev.scoredAt == l.lrn.version {
+			l.lrn.learnFrom(terms, 0, cost, weight, ev.score)
+		} else {
+			l.lrn.learn(terms, 0, cost, weight)
+		}
 
 	case CBTypeIPS:
 		for i := range acts.items {

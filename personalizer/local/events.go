@@ -37,6 +37,8 @@ type event struct {
 	terms    *termEntry // the cached terms of the actions, or nil
 	chosen   int
 	prob     float64 // probability of the chosen action
+	score    float32 // raw score of the chosen action when ranked
+	scoredAt uint64  // learner version score was computed at, or 0 if the serving model is a copy
 	deadline int64   // last tick of the reward wait time
 	forgetAt int64   // after this tick a closed event may be forgotten
 
@@ -98,7 +100,7 @@ type Stats struct {
 }
 
 // addEvent records a ranked event. The caller holds l.mu.
-func (l *Loop) addEvent(id string, hash uint64, deferred bool, ctx *Context, acts *Actions, terms *termEntry, chosen int, prob float64, now int64) {
+func (l *Loop) addEvent(id string, hash uint64, deferred bool, ctx *Context, acts *Actions, terms *termEntry, chosen int, prob float64, now int64) *event {
 	var ev *event
 	if n := len(l.free); n > 0 {
 		ev, l.free = l.free[n-1], l.free[:n-1]
@@ -126,6 +128,7 @@ func (l *Loop) addEvent(id string, hash uint64, deferred bool, ctx *Context, act
 	}
 	l.open.push(ev)
 	l.last = ev
+	return ev
 }
 
 // closeExpired closes every event whose reward wait time has passed, and

@@ -51,6 +51,10 @@ type learner struct {
 
 	// nanUpdates counts updates that came out NaN and were skipped.
 	nanUpdates int64
+
+	// version changes whenever a prediction may change: on every update,
+	// regularization step, reset or new configuration.
+	version uint64
 }
 
 func newLearner(p *Policy) *learner {
@@ -67,6 +71,7 @@ func newLearner(p *Policy) *learner {
 // configure takes the learning rate, decay and regularization from p,
 // keeping the weights.
 func (l *learner) configure(p *Policy) {
+	l.version++
 	l.eta = float32(p.LearningRate)
 	l.powerT = float32(p.PowerT)
 	l.sqrtRate = p.PowerT == 0.5
@@ -76,6 +81,7 @@ func (l *learner) configure(p *Policy) {
 
 // reset zeroes the weights and the state learned with them.
 func (l *learner) reset() {
+	l.version++
 	clear(l.table)
 	l.states = [2]normState{}
 	l.minLabel, l.maxLabel = 0, 0
@@ -116,13 +122,21 @@ func (l *learner) clip(p float32) float32 {
 // learn trains model on one example with the given label and importance
 // weight, and returns the clipped prediction made before the update.
 func (l *learner) learn(terms []term, model uint32, label, weight float32) float32 {
+	v := l.view()
+	return l.learnFrom(terms, model, label, weight, v.predict(terms, model, l.mask))
+}
+
+// learnFrom is learn given the example's raw score under the current
+// weights, which the caller may have kept from ranking.
+func (l *learner) learnFrom(terms []term, model uint32, label, weight, raw float32) float32 {
 	l.minLabel = min(l.minLabel, label)
 	l.maxLabel = max(l.maxLabel, label)
 
-	pred := l.predictClipped(terms, model)
+	pred := l.clip(raw)
 	if (pred-label)*(pred-label) <= 0 || weight <= 0 {
 		return pred
 	}
+	l.version++
 
 	multiplier, perUpdate := l.normalize(terms, model, pred, label, weight)
 	update := l.invariantUpdate(pred, label, l.eta*weight, perUpdate)
@@ -278,6 +292,7 @@ func (l *learner) regularize(update, pred, label float32) float32 {
 // syncWeights folds the gravity and the contraction into the weights before
 // they grow numerically unstable.
 func (l *learner) syncWeights() {
+	l.version++
 	gravity, contraction := float32(l.gravity), float32(l.contraction)
 	for i := 0; i < len(l.table); i += slotStride {
 		l.table[i] = truncWeight(l.table[i], gravity) * contraction

@@ -185,7 +185,12 @@ func (l *Loop) setPolicy(args string, p *Policy, reset bool) {
 	if reset {
 		l.cache.invalidate()
 		l.exp = newExpander(p)
+		var version uint64
+		if l.lrn != nil {
+			version = l.lrn.version // kept monotonic: events may hold a score of the old model
+		}
 		l.lrn = newLearner(p)
+		l.lrn.version += version
 		l.firstRemaining = p.First
 		l.srv = serving{lastRefresh: l.srv.lastRefresh, firstRemaining: p.First}
 		l.setupServing()
@@ -333,6 +338,7 @@ func (l *Loop) rank(eventID string, deferActivation bool, ctx *Context, actions 
 	present.union(actions.present)
 	if l.exp.observe(present) {
 		l.cache.invalidate()
+		l.lrn.version++ // scores kept by events used the old interactions
 	}
 
 	k := actions.Len()
@@ -372,7 +378,11 @@ func (l *Loop) rank(eventID string, deferActivation bool, ctx *Context, actions 
 		d.Probabilities = append(d.Probabilities, roundProbability(p))
 	}
 
-	l.addEvent(eventID, hash, deferActivation, ctx, actions, entry, chosen, l.probs[chosen], now)
+	ev := l.addEvent(eventID, hash, deferActivation, ctx, actions, entry, chosen, l.probs[chosen], now)
+	if l.srv.own == nil {
+		// Ranking read the training model: mtr may reuse the score.
+		ev.score, ev.scoredAt = l.scores[chosen], l.lrn.version
+	}
 	l.rankCalls++
 	l.stats.Events++
 }
