@@ -104,6 +104,8 @@ type loader struct {
 	nameLine, nameColumn int
 	// datasets caches each dataset file read, by name, path and key.
 	datasets map[string]*Dataset
+	// topLevel is set while decodeTopLevel runs.
+	topLevel bool
 }
 
 func newLoader(path string) *loader {
@@ -295,10 +297,41 @@ func (l *loader) decodeArms(root *yaml.Node, ps []pair) {
 	// Decode the top level alone too, so that a broken value that every arm
 	// overrides is still reported. Its errors that arms inherit are
 	// reported once.
-	l.decodeArm("", base)
+	l.decodeTopLevel(base, items)
 }
 
 func isArmKey(key string) bool { return slices.Contains(armKeys, key) }
+
+// decodeTopLevel decodes the top level's arm keys as if they were an arm.
+// Formulas and context may name datasets that only arms define, so this
+// pass sees the datasets of every arm; and checks that combine two keys
+// are left to the arms, which may set the other key.
+func (l *loader) decodeTopLevel(base []pair, items []armItem) {
+	datasets := mappingPairs(&yaml.Node{})
+	if n := lookup(base, "datasets"); n != nil && deref(n).Kind == yaml.MappingNode {
+		datasets = mappingPairs(deref(n))
+	}
+	for _, item := range items {
+		if n := lookup(item.overrides, "datasets"); n != nil && deref(n).Kind == yaml.MappingNode {
+			datasets = mergePairs(datasets, mappingPairs(deref(n)), "datasets")
+		}
+	}
+
+	node := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
+	for _, p := range datasets {
+		node.Content = append(node.Content, p.key, p.value)
+	}
+	ps := []pair{{key: &yaml.Node{Kind: yaml.ScalarNode, Value: "datasets"}, value: node}}
+	for _, p := range base {
+		if p.key.Value != "datasets" {
+			ps = append(ps, p)
+		}
+	}
+
+	l.topLevel = true
+	l.decodeArm("", ps)
+	l.topLevel = false
+}
 
 // armItem is one entry of the arms list.
 type armItem struct {

@@ -59,7 +59,7 @@ func (l *loader) decodeArm(name string, ps []pair) *Arm {
 	var activation *yaml.Node
 	arm.Rewards, activation = l.decodeRewards(lookup(ps, "rewards"))
 	arm.Personalizer = l.decodePersonalizer(lookup(ps, "personalizer"), arm.Rewards)
-	if activation != nil && !arm.Personalizer.DeferActivation {
+	if activation != nil && !arm.Personalizer.DeferActivation && !l.topLevel {
 		l.add(activation.Line, activation.Column, "rewards.activation applies only to deferred events: set personalizer.defer_activation: true, or remove it")
 	}
 	return arm
@@ -159,7 +159,7 @@ func (l *loader) decodePersonalizer(n *yaml.Node, rewards RewardDelivery) Person
 	}
 	if v := lookup(ps, "apply_settings"); v != nil {
 		p.ApplySettings, _ = l.boolean(v, "personalizer.apply_settings")
-		if p.ApplySettings && p.Backend != "http" {
+		if p.ApplySettings && p.Backend != "http" && !l.topLevel {
 			l.add(v.Line, v.Column, "personalizer.apply_settings applies only to backend http: the local backend always runs with the arm's settings")
 		}
 	}

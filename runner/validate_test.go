@@ -364,3 +364,37 @@ func TestLoadRules(t *testing.T) {
 		})
 	}
 }
+
+// TestLoadTopLevelOverridden checks the top level's values that every arm
+// overrides: they are still checked, but against what the arms define.
+func TestLoadTopLevelOverridden(t *testing.T) {
+	tests := []struct {
+		name string
+		doc  string
+		want []string
+	}{
+		{"formula reads a dataset of the arms",
+			"name: x\nevents: 10\nactions: [{id: a}]\nreward: \"prefs[0].n\"\narms:\n  - name: one\n    datasets: {prefs: data/rows.json}\n", nil},
+		{"context rows from a dataset of the arms",
+			"name: x\nevents: 10\nactions: [{id: a}]\nreward: \"1\"\ncontext:\n  user: {from: rows}\narms:\n  - name: one\n    datasets: {rows: data/rows.json}\n", nil},
+		{"apply_settings with the arms' backend",
+			"name: x\nevents: 10\nactions: [{id: a}]\nreward: \"1\"\npersonalizer: {apply_settings: true}\narms:\n  - name: one\n    personalizer: {backend: http}\n", nil},
+		{"activation with the arms' deferred activation",
+			"name: x\nevents: 10\nactions: [{id: a}]\nreward: \"1\"\nrewards: {activation: 0.5}\narms:\n  - name: one\n    personalizer: {defer_activation: true}\n", nil},
+		{"broken formula that every arm replaces",
+			"name: x\nevents: 10\nactions: [{id: a}]\nreward: \"1 +\"\narms:\n  - name: one\n    reward: \"1\"\n",
+			[]string{"x.yaml:4:12: unexpected token EOF"}},
+		{"broken policy that every arm replaces",
+			"name: x\nevents: 10\nactions: [{id: a}]\nreward: \"1\"\npersonalizer: {policy: --bogus}\narms:\n  - name: one\n    personalizer: {policy: --cb_explore_adf}\n",
+			[]string{`x.yaml:5:24: personalizer.policy: unsupported policy argument "--bogus"; supported: --cb_explore_adf, --epsilon, --softmax, --lambda, --first, -l/--learning_rate, --power_t, -q/--quadratic, --cubic, --interactions, --ignore, --noconstant, -b/--bit_precision, --cb_type mtr|ips|dr, --l1, --l2; input and output flags such as --dsjson, --json and --quiet are accepted and ignored`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := writeExperiment(t, tt.doc)
+			_, err := Load(path)
+			if diff := cmp.Diff(tt.want, errorLines(err, filepath.Dir(path))); diff != "" {
+				t.Errorf("errors (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
