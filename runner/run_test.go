@@ -33,3 +33,38 @@ func TestRunCoffeeSmall(t *testing.T) {
 	}
 	t.Logf("%+v", report.Summary)
 }
+
+// TestRunCoffeeReproducesTutorial checks the tutorial's table on the full
+// coffee experiment: both arms near 0.25 while the untrained model serves
+// the first 2,000 events, then the optimized policy at 0.78 or more and the
+// service's default policy below 0.69, the ceiling of any pairwise model.
+func TestRunCoffeeReproducesTutorial(t *testing.T) {
+	exp, err := Load(filepath.Join("..", "experiments", "coffee.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	report, err := Run(context.Background(), exp, Options{OutDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	means := map[string][2]float64{}
+	for _, s := range report.Runs {
+		m := means[s.Arm]
+		m[0] += s.FirstHalf / float64(exp.Repetitions)
+		m[1] += s.SecondHalf / float64(exp.Repetitions)
+		means[s.Arm] = m
+	}
+	for arm, m := range means {
+		if m[0] < 0.20 || m[0] > 0.30 {
+			t.Errorf("%s: mean reward over events 1-2000 = %.3f, want 0.20-0.30", arm, m[0])
+		}
+	}
+	if got := means["optimized-policy"][1]; got < 0.78 {
+		t.Errorf("optimized-policy: mean reward over events 2001-4000 = %.3f, want at least 0.78", got)
+	}
+	if got := means["tutorial-policy"][1]; got >= 0.69 {
+		t.Errorf("tutorial-policy: mean reward over events 2001-4000 = %.3f, want under 0.69", got)
+	}
+	t.Logf("means over events 1-2000 and 2001-4000: %v", means)
+}
