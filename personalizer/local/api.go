@@ -17,7 +17,9 @@ var (
 // a request without actions or with every action excluded, an action id
 // that is empty, repeated or longer than 256 characters, an event id longer
 // than 256 characters, or features that cannot be featurized. An empty event
-// id is replaced by a generated one of 32 hex digits.
+// id is replaced by a generated one of 32 hex digits. A Rank that reuses the
+// id of an event the loop still remembers replaces that event, which then
+// never trains.
 //
 // Excluded actions never reach the learner: the ranking lists them at their
 // request index with probability 0, and fills the other indexes, in order,

@@ -97,7 +97,7 @@ func TestRewardEarliestTrainsAtOnce(t *testing.T) {
 	}
 }
 
-func TestRewardSumAndAverageTrainWhenWindowCloses(t *testing.T) {
+func TestRewardSumAverageTrainAtClose(t *testing.T) {
 	for _, tc := range []struct {
 		aggregation string
 		want        float32

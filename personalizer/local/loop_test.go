@@ -496,3 +496,50 @@ func TestLoopConcurrentUse(t *testing.T) {
 		t.Errorf("stats %+v, want %d events ranked and trained", s, workers*events)
 	}
 }
+
+// A score kept from ranking must equal the prediction learning would make.
+func TestKeptScoreMatchesPrediction(t *testing.T) {
+	sim := loadCoffeeSim(t)
+	clock := &ManualClock{}
+	l, err := New(Options{Policy: coffeePolicies["G"], ModelUpdateEvery: 1, Clock: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	actions, err := l.PrepareActions(sim.actions)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	var d Decision
+	reused := 0
+	for i := 0; i < 300; i++ {
+		clock.Set(int64(i))
+		c := (i * 5) % 36
+		id := fmt.Sprint("kept-", i)
+		if err := l.RankPrepared(id, false, sim.contexts[c], actions, &d); err != nil {
+			t.Fatal(err)
+		}
+
+		l.mu.Lock()
+		ev := l.last
+		if ev.scoredAt == l.lrn.version {
+			v := l.lrn.view()
+			if got := v.predict(l.actionTerms(ev, ev.chosen), 0, l.lrn.mask); got != ev.score {
+				t.Fatalf("event %d: kept score %v, prediction %v", i, ev.score, got)
+			}
+			reused++
+		}
+		l.mu.Unlock()
+
+		reward := 0.0
+		if actions.ID(d.Chosen) == sim.expected[c] {
+			reward = 1
+		}
+		if err := l.RewardPrepared(id, reward); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if reused < 250 {
+		t.Errorf("kept scores valid for %d of 300 events, want most", reused)
+	}
+}
