@@ -98,19 +98,6 @@ type Loop struct {
 	labels []float32
 }
 
-// serving is the model Rank reads.
-type serving struct {
-	// own holds the serving weights, one per slot; nil when the serving
-	// model is the training model itself (ModelUpdateEvery 1).
-	own            []float32
-	view           modelView // valid when own is set
-	firstRemaining int
-	version        int64 // refreshes since the model was created or reset
-	lastRefresh    int64 // tick
-	createdAt      int64 // tick of the first refresh
-	modifiedAt     int64 // tick of the last refresh
-}
-
 // New returns a loop with an untrained model. It fails on invalid policy
 // arguments, an unknown reward aggregation or invalid numbers.
 func New(opts Options) (*Loop, error) {
@@ -201,86 +188,6 @@ func (l *Loop) setPolicy(args string, p *Policy, reset bool) {
 	if old == nil || old.First != p.First {
 		l.firstRemaining = p.First
 		l.srv.firstRemaining = p.First
-	}
-}
-
-// setupServing makes the serving model match ModelUpdateEvery: the training
-// table itself for 1, else a copy refreshed from the weights training
-// writes. The caller holds l.mu or owns l.
-func (l *Loop) setupServing() {
-	if l.updateEvery == 1 {
-		l.srv.own = nil
-		l.lrn.dirty = nil
-		return
-	}
-
-	size := int(l.lrn.mask) + 1
-	if len(l.srv.own) != size {
-		l.srv.own = make([]float32, size)
-	}
-	for i := range l.srv.own {
-		l.srv.own[i] = l.lrn.table[i*slotStride]
-	}
-	l.srv.view = modelView{w: l.srv.own, stride: 1}
-	l.snapshotRegularization()
-	l.lrn.dirty = newDirtySet(size)
-}
-
-func (l *Loop) snapshotRegularization() {
-	v := l.lrn.view()
-	l.srv.view.gravity, l.srv.view.contraction = v.gravity, v.contraction
-}
-
-// servingView returns the model Rank reads and the --first events it still
-// explores.
-func (l *Loop) servingView() (modelView, int) {
-	if l.srv.own == nil {
-		return l.lrn.view(), l.firstRemaining
-	}
-	return l.srv.view, l.srv.firstRemaining
-}
-
-// maybeRefresh refreshes the serving model when ModelUpdateEvery events or
-// ModelExportFrequency ticks have passed. The caller holds l.mu.
-func (l *Loop) maybeRefresh(now int64) {
-	if l.updateEvery > 0 {
-		if l.rankCalls > 0 && l.rankCalls%int64(l.updateEvery) == 0 {
-			l.refresh(now)
-		}
-		return
-	}
-	if now-l.srv.lastRefresh >= l.exportFrequency {
-		l.refresh(now)
-	}
-}
-
-// refresh copies the training model into the serving model. The caller
-// holds l.mu.
-func (l *Loop) refresh(now int64) {
-	if l.srv.own != nil {
-		d := l.lrn.dirty
-		if d.all {
-			for i := range l.srv.own {
-				l.srv.own[i] = l.lrn.table[i*slotStride]
-			}
-		} else {
-			for _, s := range d.slots {
-				l.srv.own[s] = l.lrn.table[s*slotStride]
-			}
-		}
-		d.reset()
-		l.snapshotRegularization()
-		l.srv.firstRemaining = l.firstRemaining
-	}
-
-	if l.srv.version == 0 {
-		l.srv.createdAt = now
-	}
-	l.srv.version++
-	l.srv.modifiedAt = now
-	l.srv.lastRefresh = now
-	if l.srv.own != nil {
-		l.log.Debug("serving model refreshed", "version", l.srv.version)
 	}
 }
 
