@@ -57,6 +57,7 @@ func Load(path string) (*Experiment, error) {
 	if err := l.err(); err != nil {
 		return nil, err
 	}
+	exp.Warnings = interactionWarnings(exp)
 	return exp, nil
 }
 
@@ -76,6 +77,7 @@ func LoadAll(paths []string) ([]*Experiment, error) {
 			errs = append(errs, asErrorList(path, err)...)
 			continue
 		}
+		exp.Warnings = interactionWarnings(exp)
 
 		if other, ok := names[exp.Name]; ok {
 			errs = append(errs, &Error{File: path, Line: l.nameLine, Column: l.nameColumn,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -67,4 +68,20 @@ func TestRunCoffeeReproducesTutorial(t *testing.T) {
 		t.Errorf("tutorial-policy: mean reward over events 2001-4000 = %.3f, want under 0.69", got)
 	}
 	t.Logf("means over events 1-2000 and 2001-4000: %v", means)
+}
+
+func TestLoadWarnsUnusedInteraction(t *testing.T) {
+	exp, err := Load(filepath.Join("..", "experiments", "coffee.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(exp.Warnings) != 0 {
+		t.Errorf("coffee.yaml warnings = %q, want none", exp.Warnings)
+	}
+
+	exp.Arms[0].Personalizer.Policy += " -q Fk"
+	warnings := interactionWarnings(exp)
+	if len(warnings) != 1 || !strings.Contains(warnings[0], `interaction "Fk"`) || !strings.Contains(warnings[0], exp.Arms[0].Name) {
+		t.Errorf("warnings = %q, want one naming interaction Fk and arm %s", warnings, exp.Arms[0].Name)
+	}
 }

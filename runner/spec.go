@@ -23,6 +23,10 @@ type Experiment struct {
 
 	// Inputs are every file the experiment read, with their SHA-256.
 	Inputs []Input
+	// Warnings are problems that do not stop a run, such as a policy
+	// interaction that names a namespace no example has.
+	Warnings []string
+
 	// Resolved is the experiment file after arm merging, as plain values
 	// for the manifest.
 	Resolved map[string]any

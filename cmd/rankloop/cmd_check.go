@@ -38,6 +38,9 @@ Example:
 			invalid++
 			continue
 		}
+		for _, w := range exp.Warnings {
+			fmt.Fprintln(stderr, "warning:", w)
+		}
 		fmt.Fprintf(stdout, "%s: ok: experiment %q, %d arms × %d repetitions × %d events\n",
 			path, exp.Name, len(exp.Arms), exp.Repetitions, exp.Events)
 	}

@@ -78,6 +78,9 @@ Examples:
 		return err
 	}
 	for _, exp := range exps {
+		for _, w := range exp.Warnings {
+			logger.Warn(w)
+		}
 		if usesHTTP(exp) && opts.endpoint == "" {
 			return fmt.Errorf("%s: experiment %q has arms with backend http but no endpoint: pass --endpoint URL or set RANKLOOP_ENDPOINT", exp.File, exp.Name)
 		}
