@@ -109,7 +109,6 @@ func absRepo(t *testing.T) string {
 	return abs
 }
 
-
 func TestCheckInvalidFiles(t *testing.T) {
 	cases := []struct {
 		file string
