@@ -2,11 +2,13 @@ package personalizer
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"math"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -174,7 +176,8 @@ func (c *Client) Reward(ctx context.Context, eventID string, value float64) erro
 		return fmt.Errorf("personalizer: reward: value %v is not a finite number: %w", value, ErrInvalidRequest)
 	}
 	path := "/events/" + url.PathEscape(eventID) + "/reward"
-	return c.call(ctx, "reward", http.MethodPost, path, RewardRequest{Value: &value}, nil)
+	body := strconv.AppendFloat(append(make([]byte, 0, 32), `{"value":`...), value, 'g', -1, 64)
+	return c.call(ctx, "reward", http.MethodPost, path, json.RawMessage(append(body, '}')), nil)
 }
 
 // Activate sends POST /events/{eventID}/activate.

@@ -22,7 +22,11 @@ const maxAnswerBytes = 16 << 20
 // reward) is accepted, so emulators that answer 200 work too.
 func (c *Client) call(ctx context.Context, op, method, path string, in, out any) error {
 	var body []byte
-	if in != nil {
+	switch v := in.(type) {
+	case nil:
+	case json.RawMessage:
+		body = v // already encoded, such as a reward
+	default:
 		var err error
 		body, err = json.Marshal(in)
 		if err != nil {

@@ -17,7 +17,7 @@ func (s *server) rank(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var req personalizer.RankRequest
-	err := decodeJSON(buf.Bytes(), &req)
+	err := s.decodeRankRequest(buf.Bytes(), &req)
 	releaseBody(buf)
 	if err != nil {
 		s.fail(w, r, http.StatusBadRequest, personalizer.CodeInvalidRankRequest,

@@ -12,6 +12,7 @@ package server
 
 import (
 	"crypto/subtle"
+	"hash/maphash"
 	"log/slog"
 	"net/http"
 	"sync"
@@ -76,6 +77,10 @@ type server struct {
 	configMu sync.Mutex
 
 	events eventLog
+
+	// interned holds the feature names and values of recent rank
+	// requests; see decodeRankRequest.
+	interned internTable
 }
 
 // New returns a handler that serves the Personalizer REST API over loop.
@@ -87,6 +92,7 @@ func New(loop Backend, opts ...Option) http.Handler {
 		maxBodyBytes: DefaultMaxBodyBytes,
 		now:          time.Now,
 	}
+	s.interned.seed = maphash.MakeSeed()
 	for _, opt := range opts {
 		opt(s)
 	}
