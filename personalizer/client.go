@@ -19,10 +19,10 @@ import (
 // or any emulator of the API. It is safe for concurrent use.
 //
 // Failed calls are retried with exponential backoff and jitter when the
-// answer is 408, 429 or a 5xx other than 501 and 505, or when no answer
+// response is 408, 429 or a 5xx other than 501 and 505, or when no response
 // arrived (a network error or the per-attempt timeout), honouring a
 // Retry-After header. Rank and Reward are retried like the other calls, as
-// the official SDKs do, so a reward whose answer was lost may reach the
+// the official SDKs do, so a reward whose response was lost may reach the
 // endpoint twice; under the earliest aggregation the second one is
 // ignored.
 //
@@ -51,7 +51,7 @@ func WithHTTPClient(hc *http.Client) ClientOption {
 }
 
 // WithTimeout bounds each attempt of a call, from sending the request to
-// reading the whole answer; 0 means no bound beyond the caller's context.
+// reading the whole response; 0 means no bound beyond the caller's context.
 // The default is 30 seconds.
 func WithTimeout(d time.Duration) ClientOption {
 	return func(c *Client) { c.timeout = d }
@@ -60,7 +60,7 @@ func WithTimeout(d time.Duration) ClientOption {
 // WithRetries sets how many attempts a call makes at most (1 turns
 // retries off) and the backoff: the wait before retry n is a random value
 // between half and all of baseDelay·2^(n-1), capped at maxDelay, unless the
-// answer carried a Retry-After header. The defaults are 4 attempts, 200 ms
+// response carried a Retry-After header. The defaults are 4 attempts, 200 ms
 // and 10 s.
 func WithRetries(maxAttempts int, baseDelay, maxDelay time.Duration) ClientOption {
 	return func(c *Client) {

@@ -13,13 +13,13 @@ import (
 	"time"
 )
 
-// maxAnswerBytes bounds how much of an answer the client reads.
-const maxAnswerBytes = 16 << 20
+// maxResponseBytes bounds how much of a response body the client reads.
+const maxResponseBytes = 16 << 20
 
-// call sends one API call, retrying as the [Client] documentation says,
-// and decodes the JSON body of a 2xx answer into out when out is not nil.
+// call sends one API call, retrying as described on [Client], and
+// decodes the JSON body of a 2xx response into out when out is not nil.
 // A 2xx status other than the documented one (201 for rank, 204 for
-// reward) is accepted, so emulators that answer 200 work too.
+// reward) is accepted, so emulators that return 200 work too.
 func (c *Client) call(ctx context.Context, op, method, path string, in, out any) error {
 	var body []byte
 	switch v := in.(type) {
@@ -72,7 +72,7 @@ type attemptResult struct {
 	retryAfter time.Duration // from the Retry-After header; -1 when absent
 }
 
-// attempt sends the request once and reads the whole answer.
+// attempt sends the request once and reads the whole response.
 func (c *Client) attempt(ctx context.Context, method, target string, body []byte, out any) attemptResult {
 	if c.timeout > 0 {
 		var cancel context.CancelFunc
@@ -99,15 +99,15 @@ func (c *Client) attempt(ctx context.Context, method, target string, body []byte
 
 	resp, err := c.httpClient.Do(req)
 	if err != nil {
-		// No answer: a refused connection, a reset or this attempt's
+		// No response: a refused connection, a reset or this attempt's
 		// timeout. All are worth retrying unless the caller gave up.
 		return attemptResult{err: err, retry: true, retryAfter: -1}
 	}
 	defer resp.Body.Close()
 
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswerBytes))
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes))
 	if err != nil {
-		return attemptResult{err: fmt.Errorf("read answer: %w", err), retry: true, retryAfter: -1}
+		return attemptResult{err: fmt.Errorf("read response: %w", err), retry: true, retryAfter: -1}
 	}
 
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
@@ -123,13 +123,13 @@ func (c *Client) attempt(ctx context.Context, method, target string, body []byte
 			return attemptResult{err: fmt.Errorf("status %d with an empty body, want JSON", resp.StatusCode), retryAfter: -1}
 		}
 		if err := json.Unmarshal(data, out); err != nil {
-			return attemptResult{err: fmt.Errorf("decode answer of status %d: %w", resp.StatusCode, err), retryAfter: -1}
+			return attemptResult{err: fmt.Errorf("decode response of status %d: %w", resp.StatusCode, err), retryAfter: -1}
 		}
 	}
 	return attemptResult{retryAfter: -1}
 }
 
-// retryableStatus reports whether an answer with this status may succeed
+// retryableStatus reports whether a response with this status may succeed
 // when sent again: 408, 429 and 5xx except 501 (not implemented) and 505
 // (HTTP version not supported), the set the Azure SDKs retry.
 func retryableStatus(status int) bool {
@@ -179,7 +179,7 @@ func parseRetryAfter(value string, now time.Time) time.Duration {
 	return -1
 }
 
-// decodeAPIError builds an [APIError] from an error answer: the code and
+// decodeAPIError builds an [APIError] from an error response: the code and
 // message of an {"error":{...}} body, of a bare {"code","message"} body,
 // or else the body text.
 func decodeAPIError(status int, body []byte) *APIError {

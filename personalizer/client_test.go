@@ -21,11 +21,11 @@ import (
 // secretKey is the key the tests look for in errors, logs and String.
 const secretKey = "s3cret-k3y-0123456789"
 
-// scripted serves the answers in order, one per request, repeating the
+// scripted serves the responses in order, one per request, repeating the
 // last one, and counts the requests.
 type scripted struct {
-	answers []func(w http.ResponseWriter)
-	calls   atomic.Int32
+	responses []func(w http.ResponseWriter)
+	calls     atomic.Int32
 
 	mu   sync.Mutex
 	keys []string
@@ -38,10 +38,10 @@ func (s *scripted) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 
 	n := int(s.calls.Add(1)) - 1
-	if n >= len(s.answers) {
-		n = len(s.answers) - 1
+	if n >= len(s.responses) {
+		n = len(s.responses) - 1
 	}
-	s.answers[n](w)
+	s.responses[n](w)
 }
 
 func status(code int, body string, header ...string) func(w http.ResponseWriter) {
@@ -95,7 +95,7 @@ func TestClientRetries(t *testing.T) {
 	const created = `{"ranking":[{"id":"a","probability":1}],"eventId":"e","rewardActionId":"a"}`
 	cases := []struct {
 		name      string
-		answers   []func(http.ResponseWriter)
+		responses []func(http.ResponseWriter)
 		wantCalls int32
 		wantErr   bool
 	}{
@@ -112,7 +112,7 @@ func TestClientRetries(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			s := &scripted{answers: tc.answers}
+			s := &scripted{responses: tc.responses}
 			c, logs := newScriptedClient(t, s)
 			_, err := c.Rank(context.Background(), &personalizer.RankRequest{Actions: []personalizer.RankableAction{{ID: "a"}}})
 			if (err != nil) != tc.wantErr {
@@ -142,7 +142,7 @@ func TestClientRetries(t *testing.T) {
 func TestClientRetriesStopAtContextDeadline(t *testing.T) {
 	// A Retry-After beyond the caller's deadline ends the call at once
 	// instead of sleeping into a certain timeout.
-	s := &scripted{answers: []func(http.ResponseWriter){status(503, "", "Retry-After", "3600")}}
+	s := &scripted{responses: []func(http.ResponseWriter){status(503, "", "Retry-After", "3600")}}
 	c, _ := newScriptedClient(t, s)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -201,7 +201,7 @@ func TestClientRetriesNetworkErrors(t *testing.T) {
 }
 
 func TestClientAttemptTimeout(t *testing.T) {
-	// The first attempt hangs until its timeout; the second answers.
+	// The first attempt hangs until its timeout, and the second succeeds.
 	var calls atomic.Int32
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// The server notices the client hanging up only once the body is read.
@@ -231,7 +231,7 @@ func TestClientAttemptTimeout(t *testing.T) {
 }
 
 func TestClientCancelledContext(t *testing.T) {
-	s := &scripted{answers: []func(http.ResponseWriter){status(503, "")}}
+	s := &scripted{responses: []func(http.ResponseWriter){status(503, "")}}
 	c, _ := newScriptedClient(t, s, personalizer.WithRetries(10, time.Hour, time.Hour))
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() {
@@ -249,7 +249,7 @@ func TestClientCancelledContext(t *testing.T) {
 func TestClientErrorBodies(t *testing.T) {
 	cases := []struct {
 		name        string
-		answer      func(http.ResponseWriter)
+		response    func(http.ResponseWriter)
 		wantCode    string
 		wantMessage string
 	}{
@@ -265,7 +265,7 @@ func TestClientErrorBodies(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			c, _ := newScriptedClient(t, &scripted{answers: []func(http.ResponseWriter){tc.answer}})
+			c, _ := newScriptedClient(t, &scripted{responses: []func(http.ResponseWriter){tc.response}})
 			_, err := c.Policy(context.Background())
 			var apiErr *personalizer.APIError
 			if !errors.As(err, &apiErr) {
@@ -278,16 +278,16 @@ func TestClientErrorBodies(t *testing.T) {
 	}
 }
 
-func TestClientRejectsBadAnswers(t *testing.T) {
+func TestClientRejectsBadResponses(t *testing.T) {
 	cases := []struct {
-		name   string
-		answer func(http.ResponseWriter)
+		name     string
+		response func(http.ResponseWriter)
 	}{
 		{"not JSON", status(201, `<html>`)},
 		{"empty body", status(201, "")},
 	}
 	for _, tc := range cases {
-		c, _ := newScriptedClient(t, &scripted{answers: []func(http.ResponseWriter){tc.answer}})
+		c, _ := newScriptedClient(t, &scripted{responses: []func(http.ResponseWriter){tc.response}})
 		_, err := c.Rank(context.Background(), &personalizer.RankRequest{Actions: []personalizer.RankableAction{{ID: "a"}}})
 		if err == nil {
 			t.Errorf("%s: Rank succeeded, want an error", tc.name)

@@ -25,12 +25,12 @@ const (
 const MaxIDLength = 256
 
 // ErrInvalidRequest is wrapped by the errors the [Client] returns when it
-// rejects a request before sending it, as the official SDKs do: no actions,
-// an id longer than [MaxIDLength], an empty event id, a reward that is not
-// a finite number.
+// rejects a request before sending it, as the official SDKs do. It rejects
+// a rank without actions, an id longer than [MaxIDLength], an empty event
+// id and a reward that is not a finite number.
 var ErrInvalidRequest = errors.New("invalid request")
 
-// APIError is an error answer of a Personalizer endpoint: the HTTP status
+// APIError is an error response of a Personalizer endpoint: the HTTP status
 // and the code and message of its {"error":{"code","message"}} body. When
 // the body is not in that shape, Code is empty and Message holds the body
 // text.
@@ -50,7 +50,7 @@ func (e *APIError) Error() string {
 	return fmt.Sprintf("status %d %s: %s", e.StatusCode, e.Code, e.Message)
 }
 
-// ErrorResponse is the JSON body of every error answer of the API.
+// ErrorResponse is the JSON body of every error response of the API.
 type ErrorResponse struct {
 	Error ErrorDetail `json:"error"`
 }

@@ -6,8 +6,8 @@ import (
 	"time"
 )
 
-// zeroTimeText is how the service wrote a time that has not happened yet,
-// such as the model's creation time before the first model exists.
+// zeroTimeText is the service's text for a time that has not happened
+// yet, such as the model's creation time before the first model exists.
 const zeroTimeText = "0001-01-01T00:00:00+00:00"
 
 // serviceConfigurationJSON is the wire form of [ServiceConfiguration].

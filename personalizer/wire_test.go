@@ -36,17 +36,17 @@ func TestServiceConfigurationMarshal(t *testing.T) {
 }
 
 func TestServiceConfigurationUnmarshal(t *testing.T) {
-	// The live 2023 answer of the service.
+	// The service's live response of 2023.
 	live := `{"rewardWaitTime":"PT10M","defaultReward":0.0,"rewardAggregation":"earliest","explorationPercentage":0.2,
 		"modelExportFrequency":"PT15S","logRetentionDays":90,"lastConfigurationEditDate":"2021-01-01T00:00:00","learningMode":"Online"}`
 	var cfg ServiceConfiguration
 	if err := json.Unmarshal([]byte(live), &cfg); err != nil {
-		t.Fatalf("Unmarshal live answer: %v", err)
+		t.Fatalf("Unmarshal live response: %v", err)
 	}
 	if cfg.RewardWaitTime != 10*time.Minute || cfg.ModelExportFrequency != 15*time.Second || cfg.LogRetentionDays != 90 ||
 		cfg.ExplorationPercentage != 0.2 || cfg.LearningMode != "Online" ||
 		!cfg.LastConfigurationEditDate.Equal(time.Date(2021, 1, 1, 0, 0, 0, 0, time.UTC)) {
-		t.Errorf("Unmarshal live answer = %+v", cfg)
+		t.Errorf("Unmarshal live response = %+v", cfg)
 	}
 
 	// The 2019 notebook printout, with .NET TimeSpan durations.

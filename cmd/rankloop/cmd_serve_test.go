@@ -118,7 +118,7 @@ func TestServeRanksAndStops(t *testing.T) {
 		}
 	}
 	if _, err := http.Get(s.endpoint + "/personalizer/v1.0/configurations/policy"); err == nil {
-		t.Errorf("the endpoint still answers after shutdown")
+		t.Errorf("the endpoint still responds after shutdown")
 	}
 }
 

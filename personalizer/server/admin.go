@@ -300,9 +300,9 @@ func (s *server) getModelProperties(w http.ResponseWriter, r *http.Request) {
 	s.writeJSON(w, r, http.StatusOK, props)
 }
 
-// eventLog stands in for the service's interaction logs: it keeps the
-// time of the first and the last Rank call since the logs were deleted,
-// in Unix nanoseconds, 0 for none.
+// eventLog replaces the service's interaction logs. It keeps the time of
+// the first and the last Rank call since the logs were deleted, in Unix
+// nanoseconds, 0 for none.
 type eventLog struct {
 	first, last atomic.Int64
 }

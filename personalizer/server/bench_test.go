@@ -30,8 +30,8 @@ func cpuTime() time.Duration {
 // problem and the Reward of its event. It reports pairs per second, the
 // median and 99th-percentile latency of a pair, and the errors, which fail
 // the benchmark. Client and server share the machine's cores, so
-// cpu-µs/pair (both sides, from getrusage) says what a pair costs when
-// other processes compete for the cores.
+// cpu-µs/pair (both sides, from getrusage) measures what a pair costs even
+// when other processes compete for the cores.
 func BenchmarkServeRankReward(b *testing.B) {
 	loop, err := local.New(local.Options{
 		ModelUpdateEvery:     1000,
@@ -107,7 +107,7 @@ func BenchmarkServeRankReward(b *testing.B) {
 	}
 	b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "cpu-µs/pair")
 	b.ReportMetric(float64(errorCount.Load()), "errors")
-	b.ReportMetric(0, "ns/op") // pairs/s says it better
+	b.ReportMetric(0, "ns/op") // pairs/s replaces it
 	if n := errorCount.Load(); n > 0 {
 		b.Fatalf("%d of %d pairs failed", n, b.N)
 	}

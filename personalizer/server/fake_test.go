@@ -12,7 +12,7 @@ import (
 
 // fakeLoop is a Backend that records what the server passes on. It ranks
 // actions in request order, giving every rankable action the same
-// probability and choosing the first one, so tests can predict answers
+// probability and choosing the first one, so tests can predict responses
 // without a learner.
 type fakeLoop struct {
 	mu          sync.Mutex

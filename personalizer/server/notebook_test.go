@@ -63,7 +63,7 @@ type notebookSession struct {
 	base string // ends in /personalizer/v1.0/
 }
 
-// call sends one request, checks the status and decodes a JSON answer
+// call sends one request, checks the status and decodes a JSON response
 // into out when out is not nil.
 func (s *notebookSession) call(method, path, body string, want int, out any) {
 	s.t.Helper()
@@ -80,14 +80,14 @@ func (s *notebookSession) call(method, path, body string, want int, out any) {
 	defer resp.Body.Close()
 	data, err := io.ReadAll(resp.Body)
 	if err != nil {
-		s.t.Fatalf("%s %s: read answer: %v", method, path, err)
+		s.t.Fatalf("%s %s: read response: %v", method, path, err)
 	}
 	if resp.StatusCode != want {
 		s.t.Fatalf("%s %s = %d %s, want %d", method, path, resp.StatusCode, data, want)
 	}
 	if out != nil {
 		if err := json.Unmarshal(data, out); err != nil {
-			s.t.Fatalf("%s %s: answer %s: %v", method, path, data, err)
+			s.t.Fatalf("%s %s: response %s: %v", method, path, data, err)
 		}
 	}
 }

@@ -12,11 +12,11 @@ import (
 	"github.com/rankloop/rankloop/personalizer"
 )
 
-// decodeRankRequest decodes a POST /rank body into req. It gives the same
-// result as [decodeJSON] (encoding/json), which FuzzDecodeRankRequest
-// checks, in about a third of the time: it parses the fields of a rank
+// decodeRankRequest decodes a POST /rank body into req. It returns the
+// same result as [decodeJSON] (encoding/json), which FuzzDecodeRankRequest
+// checks, in about a third of the time. It parses the fields of a rank
 // request directly and reuses the strings of feature names and values
-// that earlier requests sent, which are the same from event to event.
+// that earlier requests sent, because they repeat from event to event.
 // Inputs outside its fast path (duplicate or differently cased field
 // names, deep nesting, any error) go to encoding/json, which also writes
 // the error messages.

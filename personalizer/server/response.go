@@ -17,21 +17,21 @@ import (
 	"github.com/rankloop/rankloop/personalizer/local"
 )
 
-// jsonContentType is the content type of every JSON answer, errors
+// jsonContentType is the content type of every JSON response, errors
 // included: the JavaScript SDK fails to parse an error body without it.
 const jsonContentType = "application/json; charset=utf-8"
 
 // jsonContentTypeHeader is the Content-Type header value, assigned to the
 // header map directly to skip the key canonicalization of Header.Set on
-// every answer. Nothing modifies it.
+// every response. Nothing modifies it.
 var jsonContentTypeHeader = []string{jsonContentType}
 
-// writeJSON answers status with v encoded as JSON.
+// writeJSON writes status and v encoded as JSON.
 func (s *server) writeJSON(w http.ResponseWriter, r *http.Request, status int, v any) {
 	data, err := json.Marshal(v)
 	if err != nil {
 		s.fail(w, r, http.StatusInternalServerError, personalizer.CodeInternalServerError,
-			"encoding the answer failed", err)
+			"encoding the response failed", err)
 		return
 	}
 	h := w.Header()
@@ -41,12 +41,12 @@ func (s *server) writeJSON(w http.ResponseWriter, r *http.Request, status int, v
 	w.Write(data)
 }
 
-// writeNoContent answers 204 with no body.
+// writeNoContent writes 204 with no body.
 func writeNoContent(w http.ResponseWriter) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// fail answers an error in the API's {"error":{"code","message"}} form and
+// fail writes an error in the API's {"error":{"code","message"}} form and
 // logs one line about it: at Error for 5xx, at Warn otherwise. cause, when
 // not nil, is logged but not sent.
 func (s *server) fail(w http.ResponseWriter, r *http.Request, status int, code, message string, cause error) {
@@ -76,17 +76,17 @@ func (s *server) fail(w http.ResponseWriter, r *http.Request, status int, code, 
 
 // codedError is an error a backend other than the embedded loop may return
 // for a request it rejects, such as an invalid policy: it carries the API
-// error code to answer with.
+// error code to respond with.
 type codedError interface {
 	error
 	ErrorCode() string
 }
 
-// failBackend answers an error returned by the backend for operation op.
-// An [personalizer.APIError] (a backend that is itself a client) keeps its
-// status and code; a validation error with an API code (the embedded
-// loop's [local.InvalidRequestError] or a [codedError]) is a 400; a
-// cancelled request is logged only; the rest is a 500.
+// failBackend writes the response to an error returned by the backend for
+// operation op. An [personalizer.APIError], from a backend that is itself
+// a client, keeps its status and code. A validation error with an API code
+// (the embedded loop's [local.InvalidRequestError] or a [codedError]) is
+// a 400. A cancelled request is only logged, and any other error is a 500.
 func (s *server) failBackend(w http.ResponseWriter, r *http.Request, op string, err error) {
 	var apiErr *personalizer.APIError
 	var invalid *local.InvalidRequestError
@@ -103,7 +103,7 @@ func (s *server) failBackend(w http.ResponseWriter, r *http.Request, op string, 
 	case errors.As(err, &coded):
 		s.fail(w, r, http.StatusBadRequest, coded.ErrorCode(), err.Error(), nil)
 	case errors.Is(err, context.Canceled) && r.Context().Err() != nil:
-		// The caller is gone, so nobody reads an answer.
+		// The caller has disconnected, so no response can be delivered.
 		s.logger.LogAttrs(r.Context(), slog.LevelInfo, "request cancelled by the caller",
 			slog.String("method", r.Method), slog.String("path", r.URL.EscapedPath()), slog.String("err", err.Error()))
 	default:
@@ -116,7 +116,7 @@ func (s *server) failBackend(w http.ResponseWriter, r *http.Request, op string, 
 var bodyPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 // readBody reads the whole request body, at most maxBodyBytes of it. When
-// it fails it has answered (413 PayloadSizeExceeded or 400) and returns
+// it fails it has written the response (413 PayloadSizeExceeded or 400) and returns
 // false. The caller returns buf to bodyPool when done with the bytes.
 func (s *server) readBody(w http.ResponseWriter, r *http.Request, code string) (*bytes.Buffer, bool) {
 	buf := bodyPool.Get().(*bytes.Buffer)

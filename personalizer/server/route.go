@@ -92,8 +92,8 @@ func knownVersion(v string) bool {
 	return false
 }
 
-// dispatch calls the handler of the route and method, or answers 404 or
-// 405.
+// dispatch calls the handler of the route and method, or responds 404
+// or 405.
 func (s *server) dispatch(w http.ResponseWriter, r *http.Request, rt route) {
 	m := r.Method
 	switch rt.op {
@@ -167,7 +167,7 @@ func (s *server) dispatch(w http.ResponseWriter, r *http.Request, rt route) {
 	}
 }
 
-// methodNotAllowed answers 405 with the Allow header.
+// methodNotAllowed responds 405 with the Allow header.
 func (s *server) methodNotAllowed(w http.ResponseWriter, r *http.Request, allowed ...string) {
 	list := strings.Join(allowed, ", ")
 	w.Header().Set("Allow", list)

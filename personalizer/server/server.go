@@ -3,10 +3,10 @@
 // rankloop's own HTTP client can drive the embedded loop as they drove the
 // hosted service.
 //
-// The same handlers answer under /personalizer/v1.0 and
+// The same handlers serve /personalizer/v1.0 and
 // /personalizer/v1.1-preview.1, .2 and .3, whose single-slot operations
 // share one wire form. Validation failures get 400 with the service's error
-// codes, never 500, because the official SDKs retry 5xx answers for
+// codes, never 500, because the official SDKs retry 5xx responses for
 // minutes.
 package server
 
@@ -37,7 +37,7 @@ const DefaultMaxBodyBytes = 1 << 20
 type Option func(*server)
 
 // WithKey makes the handler require key in the Ocp-Apim-Subscription-Key
-// header of every request and answer 401 otherwise, as the service's
+// header of every request and respond 401 otherwise, as the service's
 // gateway did. An empty key, the default, accepts every request.
 func WithKey(key string) Option {
 	return func(s *server) { s.key = []byte(key) }

@@ -43,7 +43,7 @@ func (h *logRecorder) Handle(_ context.Context, r slog.Record) error {
 	return nil
 }
 
-// lines returns the records logged so far and forgets them.
+// take returns the records logged so far and clears the list.
 func (h *logRecorder) take() []string {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -421,7 +421,7 @@ func TestRankGeneratesEventID(t *testing.T) {
 		}
 		var resp personalizer.RankResponse
 		if err := json.Unmarshal(body, &resp); err != nil {
-			t.Fatalf("rank answer %s: %v", body, err)
+			t.Fatalf("rank response %s: %v", body, err)
 		}
 		if len(resp.EventID) != 32 || strings.Trim(resp.EventID, "0123456789abcdef") != "" {
 			t.Errorf("generated event id %q, want 32 lower-case hex digits", resp.EventID)
@@ -513,7 +513,7 @@ func TestServiceConfigurationPut(t *testing.T) {
 	}
 	var got map[string]any
 	if err := json.Unmarshal(body, &got); err != nil {
-		t.Fatalf("PUT answer %s: %v", body, err)
+		t.Fatalf("PUT response %s: %v", body, err)
 	}
 	want := map[string]any{
 		"rewardWaitTime":            "PT15S",
@@ -529,7 +529,7 @@ func TestServiceConfigurationPut(t *testing.T) {
 	}
 	for k, v := range want {
 		if got[k] != v {
-			t.Errorf("PUT answer %s = %#v, want %#v", k, got[k], v)
+			t.Errorf("PUT response %s = %#v, want %#v", k, got[k], v)
 		}
 	}
 

@@ -9,10 +9,11 @@ import (
 )
 
 // checkRankRequest rejects the rank requests the service rejected or could
-// not featurize: no actions, an action without an id or features, an id
-// longer than 256 characters, duplicate action ids, every action excluded,
-// a null feature object, and arrays of anything but numbers, objects and
-// nulls inside features (Vowpal Wabbit's JSON input has no string arrays).
+// not featurize. These are requests with no actions, an action without an
+// id or features, an id longer than 256 characters, duplicate action ids,
+// every action excluded or a null feature object. Arrays inside features
+// may hold only numbers, objects and nulls, because Vowpal Wabbit's JSON
+// input has no string arrays.
 func checkRankRequest(req *personalizer.RankRequest) error {
 	if len(req.Actions) == 0 {
 		return errors.New(`invalid rank request: no actions; "actions" needs at least one action`)
