@@ -80,7 +80,8 @@ func startServe(t *testing.T, args ...string) *servedLoop {
 }
 
 func TestServeRanksAndStops(t *testing.T) {
-	s := startServe(t, "--model-update-every", "10", "--seed", "7")
+	const policy = "--cb_explore_adf --epsilon 0.2 --power_t 0 --cb_type mtr -q :: --interactions FFFj"
+	s := startServe(t, "--model-update-every", "10", "--seed", "7", "--policy", policy)
 	if !strings.HasPrefix(s.endpoint, "http://127.0.0.1:") || strings.HasSuffix(s.endpoint, ":0") {
 		t.Fatalf("endpoint = %q, want http://127.0.0.1:PORT with the chosen port", s.endpoint)
 	}
@@ -106,6 +107,13 @@ func TestServeRanksAndStops(t *testing.T) {
 	}
 	if cfg.ModelUpdateEveryEvents != 10 {
 		t.Errorf("modelUpdateEveryEvents = %d, want 10 from --model-update-every", cfg.ModelUpdateEveryEvents)
+	}
+	got, err := client.Policy(ctx)
+	if err != nil {
+		t.Fatalf("Policy: %v", err)
+	}
+	if got.Arguments != policy {
+		t.Errorf("policy = %q, want %q from --policy", got.Arguments, policy)
 	}
 
 	if err := s.stop(); err != nil {

@@ -190,3 +190,45 @@ func mean(xs []float64) float64 {
 	}
 	return sum / float64(len(xs))
 }
+
+// TestModelRefreshesOnWallClock checks the service's own refresh rule
+// over HTTP: with modelUpdateEveryEvents 0 the serving model is refreshed
+// every modelExportFrequency of wall-clock time, which model/properties
+// shows.
+func TestModelRefreshesOnWallClock(t *testing.T) {
+	loop, err := local.New(local.Options{
+		ModelExportFrequency: int64(time.Hour),
+		RewardWait:           int64(10 * time.Minute),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(server.New(loop))
+	defer ts.Close()
+	s := &notebookSession{t: t, base: ts.URL + "/personalizer/v1.0/"}
+
+	s.call("PUT", "configurations/service", `{"rewardWaitTime":"PT10M","defaultReward":0,"rewardAggregation":"earliest",
+		"explorationPercentage":0.2,"modelExportFrequency":"PT0.05S","logRetentionDays":90,"modelUpdateEveryEvents":0}`, http.StatusOK, nil)
+
+	rank := fmt.Sprintf(`{"contextFeatures":[{"name":"Alice"}],"actions":%s}`, notebookActions)
+	var props map[string]string
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		var ranked struct {
+			EventID string `json:"eventId"`
+		}
+		s.call("POST", "rank", rank, http.StatusCreated, &ranked)
+		s.call("POST", "events/"+ranked.EventID+"/reward", `{"value":1}`, http.StatusNoContent, nil)
+		s.call("GET", "model/properties", "", http.StatusOK, &props)
+		if props["lastModifiedTime"] != "0001-01-01T00:00:00+00:00" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no model refresh within 20 s at modelExportFrequency PT0.05S; model properties %v", props)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if props["creationTime"] == "0001-01-01T00:00:00+00:00" {
+		t.Errorf("creationTime still the zero time after a refresh: %v", props)
+	}
+}
