@@ -13,6 +13,7 @@
 // write to an io.Writer, and [CreateEventFile] writes part files in place.
 //
 // Runs execute in parallel and each writes its own part file with an
-// [EventWriter]; [MergeEvents] then streams the parts, in arm and repetition
-// order, into the final events.parquet.
+// [EventWriter]. [MergeEvents] then joins the parts, in arm and repetition
+// order, into the final events.parquet by copying their pages byte for
+// byte, so each run's row groups reach the final file unchanged.
 package results

@@ -310,18 +310,25 @@ func pageHeaderTypes(t *testing.T, data []byte, report *testtools.ParquetReport)
 	t.Helper()
 	var types []int64
 	for _, c := range report.Columns {
-		off := c.DataPageOffset
-		if off <= 0 || off+2 > int64(len(data)) {
-			t.Fatalf("column %s: data_page_offset %d is outside the file", c.PathInSchema, off)
-		}
-		if data[off] != 0x15 {
-			t.Fatalf("column %s: byte 0x%02x at data_page_offset %d does not start a PageHeader", c.PathInSchema, data[off], off)
-		}
-		v, n := binary.Uvarint(data[off+1:])
-		if n <= 0 {
-			t.Fatalf("column %s: invalid page type varint at offset %d", c.PathInSchema, off+1)
-		}
-		types = append(types, int64(v>>1)^-int64(v&1))
+		types = append(types, pageTypeAt(t, data, c.DataPageOffset, "column "+c.PathInSchema))
 	}
 	return types
+}
+
+// pageTypeAt returns the type of the PageHeader at offset off of data. When
+// no PageHeader starts there, it fails the test with a message that starts
+// with label.
+func pageTypeAt(t *testing.T, data []byte, off int64, label string) int64 {
+	t.Helper()
+	if off <= 0 || off+2 > int64(len(data)) {
+		t.Fatalf("%s: page offset %d is outside the file", label, off)
+	}
+	if data[off] != 0x15 {
+		t.Fatalf("%s: byte 0x%02x at page offset %d does not start a PageHeader", label, data[off], off)
+	}
+	v, n := binary.Uvarint(data[off+1:])
+	if n <= 0 {
+		t.Fatalf("%s: invalid page type varint at offset %d", label, off+1)
+	}
+	return int64(v>>1) ^ -int64(v&1)
 }

@@ -1,26 +1,38 @@
 package results
 
 import (
-	"errors"
 	"fmt"
 	"io"
+	"math"
 
 	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/encoding/thrift"
+	"github.com/parquet-go/parquet-go/format"
 )
 
-// mergeBatchRows is the number of rows read from a part and written to the
-// merged file at a time.
-const mergeBatchRows = 4096
-
-// MergeEvents streams the rows of the part files, in the order given, into
-// a new events.parquet at dst with schema s and footer metadata meta. Every
-// part must have been written with an EventSchema equal to s.
+// MergeEvents concatenates the part files, in the order given, into a new
+// events.parquet at dst with schema s and footer key/value metadata meta.
+// Every part must have been written by an EventWriter with an EventSchema
+// equal to s. The parts' own key/value metadata is not copied.
 //
-// Memory stays bounded: rows are copied a few thousand at a time and the
-// output's row groups hold at most MaxRowsPerRowGroup rows. The output is
-// written under a temporary name and renamed to dst only when complete, so
-// an interrupted merge never leaves a partial file at dst. MergeEvents does
-// not remove the parts; the caller does once it returns nil.
+// No value is decoded, re-encoded or compressed again. MergeEvents copies
+// each part's column chunks (dictionary and data pages) byte for byte. After
+// the last row group it writes their page indexes (column index and offset
+// index), with the page offsets moved to where the pages landed, and then a
+// footer that lists the row groups of every part in order. The parts' row
+// groups are kept as they are: a part of 15,000 events becomes one row
+// group of 15,000 rows in dst, so many small parts make many small row
+// groups. A part with a row group of more than MaxRowsPerRowGroup rows is
+// rejected.
+//
+// Memory grows with the number of column chunks, not with the number of
+// rows: the merged footer and the page indexes, a few hundred bytes per
+// column chunk, are held until the end.
+//
+// The output is written under a temporary name and renamed to dst only
+// when complete, so a failed merge, such as one with a missing, truncated
+// or foreign part, leaves no partial file at dst. MergeEvents does not
+// remove the parts; the caller does once it returns nil.
 func MergeEvents(dst string, parts []string, s EventSchema, meta map[string]string) error {
 	layout, err := newEventLayout(s)
 	if err != nil {
@@ -28,46 +40,112 @@ func MergeEvents(dst string, parts []string, s EventSchema, meta map[string]stri
 	}
 
 	return writeFileAtomic(dst, func(out io.Writer) error {
-		w := parquet.NewWriter(out, append(writerOptions(meta), layout.schema)...)
-		buf := make([]parquet.Row, mergeBatchRows)
+		m, err := newEventMerger(out, layout, meta)
+		if err != nil {
+			return fmt.Errorf("merge events: %w", err)
+		}
 		for _, part := range parts {
-			if err := copyPart(w, part, layout, buf); err != nil {
+			if err := m.appendPart(part); err != nil {
 				return fmt.Errorf("merge events: %w", err)
 			}
 		}
-		if err := w.Close(); err != nil {
-			return fmt.Errorf("merge events: write footer: %w", err)
+		if err := m.finish(); err != nil {
+			return fmt.Errorf("merge events: %w", err)
 		}
 		return nil
 	})
 }
 
-// copyPart writes every row of the part file at path to w.
-func copyPart(w *parquet.Writer, path string, want *eventLayout, buf []parquet.Row) error {
-	f, pf, layout, err := openEventFile(path)
+// eventMerger writes a Parquet file made of the row groups of event part
+// files: the magic bytes, the column chunks of each part in order, the page
+// indexes, and the footer.
+type eventMerger struct {
+	out    io.Writer
+	offset int64 // bytes written to out so far
+	want   *eventLayout
+	parts  int // parts appended so far
+
+	// footer is the merged file's FileMetaData. It starts as the footer of
+	// an empty events file and collects the relocated row groups of each
+	// part. finish sets the page index offsets and the row count.
+	footer format.FileMetaData
+
+	// columnIndexes and offsetIndexes are the encoded page indexes of every
+	// column chunk appended so far, in row group and column order, which is
+	// the order finish writes them in. The length of each one is kept in
+	// its column chunk's metadata until then. pageIndex turns false when a
+	// part lacks the page index of some column chunk: the merged file then
+	// gets no page index at all.
+	columnIndexes, offsetIndexes []byte
+	pageIndex                    bool
+
+	protocol thrift.CompactProtocol
+	copies   []byteRange // byte ranges of the current part to copy, in order
+	buf      []byte      // reused for reading page indexes
+}
+
+// appendPart copies the row groups of the part file at path to the output
+// and adds them to the merged footer.
+func (m *eventMerger) appendPart(path string) error {
+	f, pf, layout, err := openEventFile(path, parquet.SkipPageIndex(true))
 	if err != nil {
 		return err
 	}
 	defer f.Close()
 
-	if !parquet.EqualNodes(layout.schema, want.schema) {
-		return fmt.Errorf("part %s has columns %v, want %v", path, layout.spec.ColumnNames(), want.spec.ColumnNames())
+	if !parquet.EqualNodes(layout.schema, m.want.schema) {
+		return fmt.Errorf("part %s has columns %v, want %v", path, layout.spec.ColumnNames(), m.want.spec.ColumnNames())
 	}
+	meta := pf.Metadata()
+	if err := compareSchemaElements(meta.Schema, m.footer.Schema); err != nil {
+		return fmt.Errorf("part %s: %w", path, err)
+	}
+	dataEnd, err := readFooterStart(f, pf.Size())
+	if err != nil {
+		return fmt.Errorf("part %s: %w", path, err)
+	}
+	part := &partFile{path: path, file: f, dataEnd: dataEnd}
 
-	r := parquet.NewReader(pf)
-	defer r.Close()
-	for {
-		n, err := r.ReadRows(buf)
-		if n > 0 {
-			if _, werr := w.WriteRows(buf[:n]); werr != nil {
-				return fmt.Errorf("write rows of part %s: %w", path, werr)
-			}
-		}
-		if errors.Is(err, io.EOF) {
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("read part %s: %w", path, err)
-		}
+	// The merged file names the writer of its pages, which is the writer of
+	// the parts.
+	if m.parts == 0 {
+		m.footer.CreatedBy = meta.CreatedBy
 	}
+	m.parts++
+
+	m.copies = m.copies[:0]
+	next := m.offset
+	for i := range meta.RowGroups {
+		if len(m.footer.RowGroups) > math.MaxInt16 {
+			return fmt.Errorf("part %s: the merged file would have more than %d row groups, the most a Parquet row group ordinal (int16) can number",
+				path, math.MaxInt16+1)
+		}
+		rg, err := m.relocateRowGroup(part, &meta.RowGroups[i], &next)
+		if err != nil {
+			return fmt.Errorf("part %s: row group %d: %w", path, i, err)
+		}
+		m.footer.RowGroups = append(m.footer.RowGroups, rg)
+	}
+	return m.copyPages(part)
+}
+
+// finish writes the page indexes and the footer.
+func (m *eventMerger) finish() error {
+	var rows int64
+	for i := range m.footer.RowGroups {
+		rows += m.footer.RowGroups[i].NumRows
+	}
+	m.footer.NumRows = rows
+
+	if err := m.writePageIndexes(); err != nil {
+		return err
+	}
+	return m.writeFooter()
+}
+
+// write writes b to the output and advances the offset.
+func (m *eventMerger) write(b []byte) error {
+	n, err := m.out.Write(b)
+	m.offset += int64(n)
+	return err
 }
