@@ -14,8 +14,8 @@ const (
 
 // Extremes VW clamps feature values to before it squares them.
 const (
-	xMin  = 1.084202e-19
-	x2Min = xMin * xMin
+	xMin  float32 = 1.084202e-19
+	x2Min         = xMin * xMin
 )
 
 // normState is VW's per-model normalization state.
@@ -75,8 +75,10 @@ func (l *learner) configure(p *Policy) {
 	l.eta = float32(p.LearningRate)
 	l.powerT = float32(p.PowerT)
 	l.sqrtRate = p.PowerT == 0.5
-	l.negNormPower = float32(p.PowerT - 1)
-	l.l1, l.l2 = p.L1, p.L2
+
+	// VW keeps these in float32 and computes power_t - 1 in float32.
+	l.negNormPower = float32(p.PowerT) - 1
+	l.l1, l.l2 = float64(float32(p.L1)), float64(float32(p.L2))
 }
 
 // reset zeroes the weights and the state learned with them.
@@ -154,7 +156,7 @@ func (l *learner) learnFrom(terms []term, model uint32, label, weight, raw float
 			}
 			slot := (t.slot + model) & l.mask
 			w := l.table[slot*slotStride : slot*slotStride+slotStride : slot*slotStride+slotStride]
-			w[slotWeight] += update * t.x * w[slotRate]
+			w[slotWeight] += float32(update * (t.x * w[slotRate]))
 			if l.dirty != nil {
 				l.dirty.mark(slot)
 			}
@@ -173,7 +175,7 @@ func (l *learner) learnFrom(terms []term, model uint32, label, weight, raw float
 // It stores each feature's rate decay and returns the update multiplier and
 // the prediction's change per unit of update.
 func (l *learner) normalize(terms []term, model uint32, pred, label, weight float32) (multiplier, perUpdate float32) {
-	gradSquared := weight * 4 * (pred - label) * (pred - label)
+	gradSquared := weight * (4 * (pred - label) * (pred - label))
 
 	var normX float32
 	for _, t := range terms {
@@ -189,7 +191,7 @@ func (l *learner) normalize(terms []term, model uint32, pred, label, weight floa
 			}
 		}
 
-		w[slotAdaptive] += gradSquared * x2
+		w[slotAdaptive] += float32(gradSquared * x2)
 
 		if ax := abs32(x); ax > w[slotNormalizer] {
 			if w[slotNormalizer] > 0 {
@@ -201,71 +203,91 @@ func (l *learner) normalize(terms []term, model uint32, pred, label, weight floa
 			w[slotNormalizer] = ax
 		}
 
+		// A normalizer of 1, the usual case, skips two exact divisions.
 		s := w[slotNormalizer]
-		invS2 := 1 / (s * s)
-		if x2 > math.MaxFloat32 {
+		s2 := s * s
+		switch {
+		case x2 > math.MaxFloat32:
 			normX++
-		} else {
-			normX += x2 * invS2
+		case s2 == 1:
+			normX += x2
+		default:
+			normX += x2 / s2
 		}
 
-		if l.powerT == 0 {
-			w[slotRate] = invS2
+		if l.powerT == 0 && s2 == 1 {
+			w[slotRate] = 1
 		} else {
 			w[slotRate] = l.rateDecay(w[slotAdaptive], s)
 		}
-		perUpdate += x2 * w[slotRate]
+		perUpdate += float32(x2 * w[slotRate])
 	}
 
 	st := &l.states[model]
-	st.sumNormX += float64(weight) * float64(normX)
+	st.sumNormX += float64(float64(weight) * float64(normX))
 	st.totalWeight += float64(weight)
 	multiplier = l.updateMultiplier(float32(st.totalWeight), float32(st.sumNormX))
 	return multiplier, perUpdate * multiplier
 }
 
+// The functions below round in float32 where VW 9's gd.cc does, in the same
+// order. With power_t 0 they divide in float32 and take no powers.
+//
+// NOTE: math.Exp and math.Pow results are rounded from float64 to float32.
+// VW calls expf and powf, and glibc's differ from that rounding by one unit
+// in the last place for about 0.04% (expf) and 0.06% (powf) of arguments,
+// so weights can drift from VW's by float32 rounding after such a call.
+
 // rateDecay is a feature's learning-rate factor: G^-power_t from its
 // adaptive sum G, times (s^2)^(power_t-1) from its normalizer s.
+//
+// NOTE: for power_t 0.5, VW's x86 builds compute 1/sqrt(G) with the SSE
+// rsqrtss approximation (about 12 bits, and CPU-specific), while this
+// computes it exactly, so rates differ from VW's in the 4th digit.
 func (l *learner) rateDecay(adaptive, normalizer float32) float32 {
 	switch {
 	case l.sqrtRate:
-		return 1 / float32(math.Sqrt(float64(adaptive))) / normalizer
+		return 1 / float32(math.Sqrt(float64(adaptive))) * (1 / normalizer)
 	case l.powerT == 0:
 		return 1 / (normalizer * normalizer)
 	}
-	return float32(math.Pow(float64(adaptive), float64(-l.powerT)) *
-		math.Pow(float64(normalizer*normalizer), float64(l.negNormPower)))
+	return pow32(adaptive, -l.powerT) * pow32(normalizer*normalizer, l.negNormPower)
 }
 
 // rescale is the factor a weight takes when its normalizer grows from old
 // to new.
 func (l *learner) rescale(old, new float32) float32 {
-	switch {
-	case l.sqrtRate:
+	if l.sqrtRate {
 		return old / new
-	case l.powerT == 0:
-		return (old / new) * (old / new)
 	}
 	r := new / old
-	return float32(math.Pow(float64(r*r), float64(l.negNormPower)))
+	if l.powerT == 0 {
+		return 1 / (r * r)
+	}
+	return pow32(r*r, l.negNormPower)
 }
 
 // updateMultiplier corrects for the average feature norm seen so far.
 func (l *learner) updateMultiplier(totalWeight, sumNormX float32) float32 {
-	switch {
-	case l.sqrtRate:
+	if l.sqrtRate {
 		return float32(math.Sqrt(float64(totalWeight / sumNormX)))
-	case l.powerT == 0:
-		return totalWeight / sumNormX
 	}
-	return float32(math.Pow(float64(sumNormX/totalWeight), float64(l.negNormPower)))
+	if l.powerT == 0 {
+		return 1 / (sumNormX / totalWeight)
+	}
+	return pow32(sumNormX/totalWeight, l.negNormPower)
+}
+
+// pow32 is x^y rounded to float32.
+func pow32(x, y float32) float32 {
+	return float32(math.Pow(float64(x), float64(y)))
 }
 
 // invariantUpdate is the importance-invariant step of squared loss: the
 // update that moves the prediction towards the label as an infinite number
 // of infinitesimal steps would.
 func (l *learner) invariantUpdate(pred, label, scale, perUpdate float32) float32 {
-	if scale*perUpdate < 1e-6 {
+	if float64(scale*perUpdate) < 1e-6 {
 		return 2 * (label - pred) * scale
 	}
 	return (label - pred) * (1 - float32(math.Exp(float64(-2*scale*perUpdate)))) / perUpdate
@@ -282,10 +304,10 @@ func (l *learner) regularize(update, pred, label float32) float32 {
 	etaBar := 0.0
 	if math.Abs(derivative) > 1e-8 {
 		etaBar = -float64(update) / derivative
-		l.contraction *= 1 - l.l2*etaBar
+		l.contraction *= 1 - float64(l.l2*etaBar)
 	}
 	update /= float32(l.contraction)
-	l.gravity += etaBar * l.l1
+	l.gravity += float64(etaBar * l.l1)
 	return update
 }
 

@@ -11,31 +11,24 @@ type modelView struct {
 	contraction float32
 }
 
-// predict returns the raw score of an example, before any clipping.
+// predict returns the raw score of an example, before any clipping. It adds
+// the terms one by one in their order, in float32, as VW 9's gd does, so the
+// score matches VW's to the bit for the same weights. The float32
+// conversions round every product, so no platform fuses a multiply-add.
 func (v *modelView) predict(terms []term, model, mask uint32) float32 {
+	var sum float32
 	if v.gravity != 0 {
-		var sum float32
 		for _, t := range terms {
-			sum += truncWeight(v.w[((t.slot+model)&mask)*v.stride], v.gravity) * t.x
+			sum += float32(truncWeight(v.w[((t.slot+model)&mask)*v.stride], v.gravity) * t.x)
 		}
 		return sum * v.contraction
 	}
 
-	// Four partial sums keep the additions independent, so they overlap.
-	var s0, s1, s2, s3 float32
 	w, stride := v.w, v.stride
-	i := 0
-	for ; i+4 <= len(terms); i += 4 {
-		t := terms[i : i+4 : i+4]
-		s0 += w[((t[0].slot+model)&mask)*stride] * t[0].x
-		s1 += w[((t[1].slot+model)&mask)*stride] * t[1].x
-		s2 += w[((t[2].slot+model)&mask)*stride] * t[2].x
-		s3 += w[((t[3].slot+model)&mask)*stride] * t[3].x
+	for _, t := range terms {
+		sum += float32(w[((t.slot+model)&mask)*stride] * t.x)
 	}
-	for ; i < len(terms); i++ {
-		s0 += w[((terms[i].slot+model)&mask)*stride] * terms[i].x
-	}
-	return ((s0 + s1) + (s2 + s3)) * v.contraction
+	return sum * v.contraction
 }
 
 // truncWeight moves w towards 0 by gravity, stopping at 0.
