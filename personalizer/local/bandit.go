@@ -8,14 +8,14 @@ package local
 //     weight 1/p times the events seen per action seen (1/K for K actions);
 //   - ips regresses every action on cost/p for the chosen and 0 for the
 //     others, with weight 1;
-//   - dr keeps a second model that regresses the chosen action's cost, and
-//     regresses every action on that model's estimate, corrected by
-//     (cost - estimate)/p for the chosen one.
+//   - dr keeps a second model that regresses the chosen action's cost, with
+//     importance weight 1/p, and regresses every action on that model's
+//     estimate, corrected by (cost - estimate)/p for the chosen one.
 //
 // The caller holds l.mu.
 func (l *Loop) learnEvent(ev *event, cost float32) {
 	acts := ev.actions
-	p := float32(ev.prob)
+	p := ev.prob
 	if p <= 0 {
 		p = 1e-3 // VW replaces impossible probabilities by 1e-3
 	}
@@ -24,7 +24,7 @@ func (l *Loop) learnEvent(ev *event, cost float32) {
 	case CBTypeMTR:
 		l.lrn.eventSum++
 		l.lrn.actionSum += float64(acts.Len())
-		weight := 1 / p * float32(l.lrn.eventSum) / float32(l.lrn.actionSum)
+		weight := (1 / p) * (float32(l.lrn.eventSum) / float32(l.lrn.actionSum))
 		terms := l.actionTerms(ev, ev.chosen)
 		if ev.scoredAt == l.lrn.version {
 			l.lrn.learnFrom(terms, 0, cost, weight, ev.score)
@@ -51,7 +51,7 @@ func (l *Loop) learnEvent(ev *event, cost float32) {
 				l.labels = append(l.labels, l.lrn.predictClipped(terms, 1))
 				continue
 			}
-			estimate := l.lrn.learn(terms, 1, cost, 1)
+			estimate := l.lrn.learn(terms, 1, cost, 1/p)
 			l.labels = append(l.labels, estimate+(cost-estimate)/p)
 		}
 		for i := range acts.items {

@@ -36,7 +36,7 @@ type event struct {
 	actions  *Actions
 	terms    *termEntry // the cached terms of the actions, or nil
 	chosen   int
-	prob     float64 // probability of the chosen action
+	prob     float32 // probability of the chosen action, as learning uses it
 	score    float32 // raw score of the chosen action when ranked
 	scoredAt uint64  // learner version score was computed at, or 0 if the serving model is a copy
 	deadline int64   // last tick of the reward wait time
@@ -100,7 +100,7 @@ type Stats struct {
 }
 
 // addEvent records a ranked event. The caller holds l.mu.
-func (l *Loop) addEvent(id string, hash uint64, deferred bool, ctx *Context, acts *Actions, terms *termEntry, chosen int, prob float64, now int64) *event {
+func (l *Loop) addEvent(id string, hash uint64, deferred bool, ctx *Context, acts *Actions, terms *termEntry, chosen int, prob float32, now int64) *event {
 	var ev *event
 	if n := len(l.free); n > 0 {
 		ev, l.free = l.free[n-1], l.free[:n-1]

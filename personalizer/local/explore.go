@@ -11,6 +11,7 @@ type explorer struct {
 	epsilon float64
 	lambda  float64
 	sorted  []float64 // scratch for enforceMinimumProbability
+	tied    int       // actions tied for the best score at the last epsilon-greedy call
 }
 
 // sortByScore fills order with 0..len(scores)-1 sorted by score, lowest
@@ -51,6 +52,7 @@ func (e *explorer) probabilities(scores []float32, order []int, probs []float64,
 	case ExploreEpsilonGreedy:
 		// Every action gets epsilon/K and the tied best share the rest.
 		tied := tiedBest(scores, order)
+		e.tied = tied
 		for i := range probs {
 			probs[i] = e.epsilon / float64(k)
 		}
@@ -82,6 +84,28 @@ func (e *explorer) probabilities(scores []float32, order []int, probs []float64,
 		probs[order[0]] = 1
 		e.sorted = enforceMinimumProbability(e.epsilon, probs, e.sorted)
 	}
+}
+
+// learningProbability returns the probability of the action at position pos
+// of order, as of the last call to probabilities, rounded the way VW 9
+// computes it: mtr's importance weight is 1/p of this float32 value. For
+// epsilon-greedy VW adds epsilon/K and (1-epsilon)/T in float32, which can
+// differ from the float64 probability rounded to float32 by one unit in the
+// last place: 0.05 + 0.4 is 0.450000018 in float32 and 0.449999988 from
+// float64.
+//
+// NOTE: softmax computes its probabilities in float64 while VW computes
+// them in float32, so the two differ by up to about 1e-5 relative.
+func (e *explorer) learningProbability(probs []float64, order []int, pos int) float32 {
+	if e.kind != ExploreEpsilonGreedy {
+		return float32(probs[order[pos]])
+	}
+	epsilon := float32(e.epsilon)
+	p := epsilon / float32(len(order))
+	if pos < e.tied {
+		p += (1 - epsilon) / float32(e.tied)
+	}
+	return p
 }
 
 // enforceMinimumProbability gives every action at least epsilon/K and takes

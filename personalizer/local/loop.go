@@ -285,7 +285,8 @@ func (l *Loop) rank(eventID string, deferActivation bool, ctx *Context, actions 
 		d.Probabilities = append(d.Probabilities, roundProbability(p))
 	}
 
-	ev := l.addEvent(eventID, hash, deferActivation, ctx, actions, entry, chosen, l.probs[chosen], now)
+	prob := l.explore.learningProbability(l.probs, l.order, pos)
+	ev := l.addEvent(eventID, hash, deferActivation, ctx, actions, entry, chosen, prob, now)
 	if l.srv.own == nil {
 		// Ranking read the training model: mtr may reuse the score.
 		ev.score, ev.scoredAt = l.scores[chosen], l.lrn.version
