@@ -98,9 +98,8 @@ func ReadEvents(path string) (EventSchema, []EventRow, error) {
 }
 
 // openEventFile opens path, reads its footer and checks that its schema is
-// the events schema of some EventSchema. Bloom filters are never read; opts
-// add to the options of parquet.OpenFile.
-func openEventFile(path string, opts ...parquet.FileOption) (*os.File, *parquet.File, *eventLayout, error) {
+// the events schema of some EventSchema.
+func openEventFile(path string) (*os.File, *parquet.File, *eventLayout, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("open events file: %w", err)
@@ -110,7 +109,7 @@ func openEventFile(path string, opts ...parquet.FileOption) (*os.File, *parquet.
 		f.Close()
 		return nil, nil, nil, fmt.Errorf("open events file: %w", err)
 	}
-	pf, err := parquet.OpenFile(f, st.Size(), append([]parquet.FileOption{parquet.SkipBloomFilters(true)}, opts...)...)
+	pf, err := parquet.OpenFile(f, st.Size(), parquet.SkipBloomFilters(true))
 	if err != nil {
 		f.Close()
 		return nil, nil, nil, fmt.Errorf("open events file %s: %w", path, err)
