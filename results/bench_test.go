@@ -78,9 +78,15 @@ func BenchmarkWriteEvents(b *testing.B) {
 	b.ReportMetric(float64(st.Size())/(1<<20), "MiB")
 }
 
-// BenchmarkMergeEvents merges 10 parts of 100,000 events into one file.
-func BenchmarkMergeEvents(b *testing.B) {
-	const parts, perPart = 10, 100_000
+// BenchmarkMergeEvents merges 10 parts of 100,000 events into one file and
+// reports the cost per row and the merged file's size.
+func BenchmarkMergeEvents(b *testing.B) { benchmarkMerge(b, 10, 100_000) }
+
+// BenchmarkMergeEventsSmallParts merges 1,000 parts of 1,000 events, as a
+// grid of many short runs makes, where the cost per part dominates.
+func BenchmarkMergeEventsSmallParts(b *testing.B) { benchmarkMerge(b, 1000, 1000) }
+
+func benchmarkMerge(b *testing.B, parts, perPart int) {
 	dir := b.TempDir()
 	rows := coffeeRows(perPart)
 	var paths []string
@@ -105,7 +111,13 @@ func BenchmarkMergeEvents(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+
+	st, err := os.Stat(dst)
+	if err != nil {
+		b.Fatal(err)
+	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*parts*perPart), "ns/row")
+	b.ReportMetric(float64(st.Size())/(1<<20), "MiB")
 }
 
 // BenchmarkReadEvents streams 1,000,000 coffee events back into EventRows.

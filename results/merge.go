@@ -1,11 +1,11 @@
 package results
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"math"
 
-	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/encoding/thrift"
 	"github.com/parquet-go/parquet-go/format"
 )
@@ -76,35 +76,26 @@ type eventMerger struct {
 	// its column chunk's metadata until then. pageIndex turns false when a
 	// part lacks the page index of some column chunk: the merged file then
 	// gets no page index at all.
-	columnIndexes, offsetIndexes []byte
-	pageIndex                    bool
+	columnIndexes []byte
+	offsetIndexes bytes.Buffer
+	pageIndex     bool
 
 	protocol thrift.CompactProtocol
-	copies   []byteRange // byte ranges of the current part to copy, in order
-	buf      []byte      // reused for reading page indexes
+	reader   thrift.BytesReader // decodes offset indexes
+	decoder  *thrift.Decoder
+	encoder  *thrift.Encoder // encodes offset indexes into offsetIndexes
+	copies   []byteRange     // byte ranges of the current part to copy, in order
+	partBuf  []byte          // the window of the previous part, for reuse
 }
 
 // appendPart copies the row groups of the part file at path to the output
 // and adds them to the merged footer.
 func (m *eventMerger) appendPart(path string) error {
-	f, pf, layout, err := openEventFile(path, parquet.SkipPageIndex(true))
+	part, meta, err := m.openPart(path)
 	if err != nil {
 		return err
 	}
-	defer f.Close()
-
-	if !parquet.EqualNodes(layout.schema, m.want.schema) {
-		return fmt.Errorf("part %s has columns %v, want %v", path, layout.spec.ColumnNames(), m.want.spec.ColumnNames())
-	}
-	meta := pf.Metadata()
-	if err := compareSchemaElements(meta.Schema, m.footer.Schema); err != nil {
-		return fmt.Errorf("part %s: %w", path, err)
-	}
-	dataEnd, err := readFooterStart(f, pf.Size())
-	if err != nil {
-		return fmt.Errorf("part %s: %w", path, err)
-	}
-	part := &partFile{path: path, file: f, dataEnd: dataEnd}
+	defer part.file.Close()
 
 	// The merged file names the writer of its pages, which is the writer of
 	// the parts.
@@ -112,6 +103,14 @@ func (m *eventMerger) appendPart(path string) error {
 		m.footer.CreatedBy = meta.CreatedBy
 	}
 	m.parts++
+
+	var rows int64
+	for i := range meta.RowGroups {
+		rows += meta.RowGroups[i].NumRows
+	}
+	if rows != meta.NumRows {
+		return fmt.Errorf("part %s: footer counts %d rows, but its row groups contain %d", path, meta.NumRows, rows)
+	}
 
 	m.copies = m.copies[:0]
 	next := m.offset

@@ -1,9 +1,9 @@
 package results
 
 import (
+	"bytes"
 	"fmt"
 	"io"
-	"os"
 	"slices"
 	"strings"
 
@@ -13,13 +13,6 @@ import (
 
 // parquetMagic starts and ends every Parquet file.
 const parquetMagic = "PAR1"
-
-// partFile is an open part file during a merge.
-type partFile struct {
-	path    string
-	file    *os.File
-	dataEnd int64 // offset of the footer: pages and page indexes lie before it
-}
 
 // byteRange is the half-open range of file offsets [start, end).
 type byteRange struct{ start, end int64 }
@@ -45,6 +38,9 @@ func (m *eventMerger) relocateRowGroup(part *partFile, src *format.RowGroup, nex
 	rg.FileOffset = *next
 	for j := range rg.Columns {
 		c := &rg.Columns[j]
+		if err := m.checkColumn(j, c); err != nil {
+			return format.RowGroup{}, err
+		}
 		r, err := chunkRange(c, part.dataEnd)
 		if err != nil {
 			return format.RowGroup{}, err
@@ -58,6 +54,19 @@ func (m *eventMerger) relocateRowGroup(part *partFile, src *format.RowGroup, nex
 		*next += r.length()
 	}
 	return rg, nil
+}
+
+// checkColumn checks that c is a chunk of column j of the merged schema and
+// has its type. The events schema is flat, so schema element 1+j, after the
+// root, is column j.
+func (m *eventMerger) checkColumn(j int, c *format.ColumnChunk) error {
+	want := &m.footer.Schema[1+j]
+	path := c.MetaData.PathInSchema
+	if len(path) != 1 || path[0] != want.Name || c.MetaData.Type != want.Type.V {
+		return fmt.Errorf("column chunk %d is %s of type %v, want %s of type %v",
+			j, strings.Join(path, "."), c.MetaData.Type, want.Name, want.Type.V)
+	}
+	return nil
 }
 
 // chunkRange returns the bytes of a column chunk in its part: the
@@ -130,11 +139,16 @@ func (m *eventMerger) relocatePageIndex(part *partFile, c *format.ColumnChunk, r
 	}
 	if columnIndex.start <= 0 || columnIndex.length() <= 0 || offsetIndex.start <= 0 || offsetIndex.length() <= 0 {
 		m.pageIndex = false
-		m.columnIndexes, m.offsetIndexes = nil, nil
+		m.columnIndexes = nil
+		m.offsetIndexes = bytes.Buffer{}
 		return nil
 	}
 
 	column := strings.Join(c.MetaData.PathInSchema, ".")
+	if columnIndex.end > part.dataEnd || offsetIndex.end > part.dataEnd {
+		return fmt.Errorf("column %s: page index at bytes [%d, %d) and [%d, %d) overlaps the footer at %d",
+			column, columnIndex.start, columnIndex.end, offsetIndex.start, offsetIndex.end, part.dataEnd)
+	}
 	raw, err := m.readPart(part, columnIndex)
 	if err != nil {
 		return fmt.Errorf("column %s: read column index: %w", column, err)
@@ -147,7 +161,7 @@ func (m *eventMerger) relocatePageIndex(part *partFile, c *format.ColumnChunk, r
 		return fmt.Errorf("column %s: read offset index: %w", column, err)
 	}
 	var index format.OffsetIndex
-	if err := thrift.Unmarshal(&m.protocol, raw, &index); err != nil {
+	if err := m.decodeOffsetIndex(raw, &index); err != nil {
 		return fmt.Errorf("column %s: decode offset index: %w", column, err)
 	}
 	for i := range index.PageLocations {
@@ -158,26 +172,33 @@ func (m *eventMerger) relocatePageIndex(part *partFile, c *format.ColumnChunk, r
 		}
 		loc.Offset += delta
 	}
-	encoded, err := thrift.Marshal(&m.protocol, &index)
-	if err != nil {
+	if m.encoder == nil {
+		m.encoder = thrift.NewEncoder(m.protocol.NewWriter(&m.offsetIndexes))
+	}
+	before := m.offsetIndexes.Len()
+	if err := m.encoder.Encode(&index); err != nil {
 		return fmt.Errorf("column %s: encode offset index: %w", column, err)
 	}
-	m.offsetIndexes = append(m.offsetIndexes, encoded...)
-	c.OffsetIndexLength = int32(len(encoded))
+	c.OffsetIndexLength = int32(m.offsetIndexes.Len() - before)
 	return nil
 }
 
-// readPart reads the bytes of r, which must lie between the magic bytes
-// and the footer of part, into a buffer reused by the next call.
-func (m *eventMerger) readPart(part *partFile, r byteRange) ([]byte, error) {
-	if r.start < int64(len(parquetMagic)) || r.end > part.dataEnd {
-		return nil, fmt.Errorf("bytes [%d, %d) lie outside the part's data [%d, %d)", r.start, r.end, len(parquetMagic), part.dataEnd)
+// decodeOffsetIndex decodes an offset index from b with a reader and
+// decoder reused across calls. An OffsetIndex holds only integers, so
+// nothing decoded shares memory with b.
+func (m *eventMerger) decodeOffsetIndex(b []byte, index *format.OffsetIndex) error {
+	if m.reader == nil {
+		m.reader = m.protocol.NewReaderFromBytes(nil)
+		m.decoder = thrift.NewDecoder(m.reader)
 	}
-	m.buf = slices.Grow(m.buf[:0], int(r.length()))[:r.length()]
-	if _, err := part.file.ReadAt(m.buf, r.start); err != nil {
-		return nil, err
+	m.reader.ResetBytes(b)
+	if err := m.decoder.Decode(index); err != nil {
+		return err
 	}
-	return m.buf, nil
+	if n := len(b) - m.reader.BytesRead(); n != 0 {
+		return fmt.Errorf("%d bytes follow the offset index", n)
+	}
+	return nil
 }
 
 // queueCopy adds r to the ranges copyPages copies, joining it to the last
@@ -251,7 +272,7 @@ func (m *eventMerger) writePageIndexes() error {
 	if err := m.write(m.columnIndexes); err != nil {
 		return fmt.Errorf("write column indexes: %w", err)
 	}
-	if err := m.write(m.offsetIndexes); err != nil {
+	if err := m.write(m.offsetIndexes.Bytes()); err != nil {
 		return fmt.Errorf("write offset indexes: %w", err)
 	}
 	return nil

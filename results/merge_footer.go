@@ -6,11 +6,9 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"reflect"
 
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/encoding/thrift"
-	"github.com/parquet-go/parquet-go/format"
 )
 
 // footerTrailerLen is the length of what follows the footer of a Parquet
@@ -43,18 +41,6 @@ func newEventMerger(out io.Writer, layout *eventLayout, meta map[string]string) 
 	return m, nil
 }
 
-// readFooterStart returns the offset of the footer of the Parquet file f of
-// size bytes.
-func readFooterStart(f io.ReaderAt, size int64) (int64, error) {
-	trailer := make([]byte, footerTrailerLen)
-	if size >= int64(footerTrailerLen) {
-		if _, err := f.ReadAt(trailer, size-int64(footerTrailerLen)); err != nil {
-			return 0, fmt.Errorf("read footer length: %w", err)
-		}
-	}
-	return footerStart(trailer, size)
-}
-
 // footerStart returns the offset of the footer of a Parquet file of size
 // bytes that ends with trailer.
 func footerStart(trailer []byte, size int64) (int64, error) {
@@ -67,22 +53,6 @@ func footerStart(trailer []byte, size int64) (int64, error) {
 		return 0, fmt.Errorf("footer of %d bytes does not fit in a file of %d bytes", n, size)
 	}
 	return start, nil
-}
-
-// compareSchemaElements returns an error naming the first schema element
-// of got that differs from want. Two files whose schemas are equal as
-// parquet-go nodes can still differ here, for example in field ids, and the
-// merged footer can describe the pages of only one encoding of the schema.
-func compareSchemaElements(got, want []format.SchemaElement) error {
-	if len(got) != len(want) {
-		return fmt.Errorf("%d schema elements, want %d", len(got), len(want))
-	}
-	for i := range want {
-		if !reflect.DeepEqual(got[i], want[i]) {
-			return fmt.Errorf("schema element %d (%s) is %+v, want %+v", i, want[i].Name, got[i], want[i])
-		}
-	}
-	return nil
 }
 
 // writeFooter encodes the merged FileMetaData with the Thrift compact

@@ -394,7 +394,7 @@ func TestMergeEventsFailure(t *testing.T) {
 			path := filepath.Join(dir, "other.parquet")
 			writeEventFile(t, path, other, []EventRow{{Context: []Value{IntValue(1)}, RewardStatus: RewardLate}})
 			return path
-		}, "has columns"},
+		}, "columns [experiment arm repetition seed event batch event_id ctx_name action"},
 		{"truncated part", func(dir string) string {
 			path := filepath.Join(dir, "truncated.parquet")
 			writeEventFile(t, path, testSchema, makeRows("a", 0, 100))
@@ -411,8 +411,20 @@ func TestMergeEventsFailure(t *testing.T) {
 			return editedPart(t, dir, func(meta *format.FileMetaData) { meta.Schema[1].FieldID = 7 })
 		}, "schema element 1 (experiment)"},
 		{"oversized row group", func(dir string) string {
-			return editedPart(t, dir, func(meta *format.FileMetaData) { meta.RowGroups[0].NumRows = MaxRowsPerRowGroup + 1 })
+			return editedPart(t, dir, func(meta *format.FileMetaData) {
+				meta.RowGroups[0].NumRows = MaxRowsPerRowGroup + 1
+				meta.NumRows = MaxRowsPerRowGroup + 1
+			})
 		}, "65537 rows, more than the 65536"},
+		{"row count differs", func(dir string) string {
+			return editedPart(t, dir, func(meta *format.FileMetaData) { meta.NumRows = 99 })
+		}, "footer counts 99 rows, but its row groups contain 100"},
+		{"column chunks swapped", func(dir string) string {
+			return editedPart(t, dir, func(meta *format.FileMetaData) {
+				columns := meta.RowGroups[0].Columns
+				columns[0], columns[1] = columns[1], columns[0]
+			})
+		}, "column chunk 0 is arm of type BYTE_ARRAY, want experiment of type BYTE_ARRAY"},
 		{"pages outside the data", func(dir string) string {
 			return editedPart(t, dir, func(meta *format.FileMetaData) {
 				meta.RowGroups[0].Columns[2].MetaData.TotalCompressedSize = 1 << 30
@@ -518,4 +530,52 @@ func TestEventWriterRejects(t *testing.T) {
 		}
 		compareRows(t, got, zeroAbsent(rows[:7]))
 	})
+}
+
+// TestReadPartWindow reads ranges of a file through the window of readPart,
+// including ranges that span, extend or exceed a window, and compares them
+// with the file's bytes.
+func TestReadPartWindow(t *testing.T) {
+	data := make([]byte, 3*partReadSize+123)
+	for i := range data {
+		data[i] = byte(i * 7 / 3)
+	}
+	path := filepath.Join(t.TempDir(), "part.bin")
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+
+	size := int64(len(data))
+	var m eventMerger
+	part := &partFile{path: path, file: f, size: size}
+	ranges := []byteRange{
+		{size - 8, size},                            // first read: the window ends at the file's end
+		{size - partReadSize, size - 8},             // served by that window
+		{size - partReadSize - 10, size - 100},      // starts before the window
+		{4, 4 + 2*partReadSize + 17},                // longer than a window
+		{partReadSize, partReadSize + 1},            // inside the long window
+		{2 * partReadSize, 2*partReadSize + 40},     // at the long window's end
+		{2*partReadSize + 30, 2*partReadSize + 100}, // past it
+		{4, 4}, // empty
+	}
+	for _, r := range ranges {
+		got, err := m.readPart(part, r)
+		if err != nil {
+			t.Fatalf("readPart(%v): %v", r, err)
+		}
+		if !bytes.Equal(got, data[r.start:r.end]) {
+			t.Errorf("readPart(%v) returned %d bytes that differ from the file's", r, len(got))
+		}
+	}
+
+	for _, r := range []byteRange{{0, 10}, {size - 4, size + 1}, {20, 10}} {
+		if _, err := m.readPart(part, r); err == nil {
+			t.Errorf("readPart(%v) succeeded, want an error for a range outside the file", r)
+		}
+	}
 }
