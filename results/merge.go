@@ -25,6 +25,11 @@ import (
 // groups. A part with a row group of more than MaxRowsPerRowGroup rows is
 // rejected.
 //
+// NOTE: every row group carries its own dictionary pages, page headers,
+// page index and footer entry, so small parts cost space. The 1,000 parts
+// of 1,000 coffee events of BenchmarkMergeEventsSmallParts merge into
+// 6.3 MiB, where decoding and encoding the rows again gave 0.5 MiB.
+//
 // Memory grows with the number of column chunks, not with the number of
 // rows: the merged footer and the page indexes, a few hundred bytes per
 // column chunk, are held until the end.
