@@ -24,7 +24,8 @@
 -- by its status (201 and 204) or by the error code or message in its body.
 
 local rank_path = "/personalizer/v1.0/rank"
-local reward_path = "/personalizer/v1.0/events/%s/reward"
+local reward_prefix = "/personalizer/v1.0/events/" -- then the event id
+local reward_suffix = "/reward"
 
 -- threads holds every thread made in setup(), so done() can read their
 -- counters.
@@ -154,11 +155,13 @@ function setup(thread)
 end
 
 -- Per-thread state, set in init().
-local contexts       -- {rank body up to the event id, expected coffee}
-local head           -- request headers after the request line
+local contexts         -- {rank request up to the event id, preferred coffee}
+local reward_head      -- reward request up to the event id
+local reward_tails     -- [value] = reward request after the event id
+local id_prefix        -- event ids: id_prefix .. 10-digit counter
 local event_count = 0
-local expected = {}  -- event id -> preferred coffee, for ranks in flight
-local queue = {}     -- reward requests ready to send, oldest first
+local expected = {}    -- event id -> preferred coffee, for ranks in flight
+local queue = {}       -- reward requests ready to send, oldest first
 local queue_first, queue_last = 1, 0
 
 -- Counters that done() reads with thread:get.
@@ -168,33 +171,45 @@ errors_rank, errors_reward, errors_other = 0, 0, 0
 bad_rank_bodies = 0
 statuses = {}
 
+-- Every event id has the same length, so each rank request is a fixed
+-- text, its Content-Length included, followed by the event id and '"}'.
+local id_digits = 10
+local id_format = "%0" .. id_digits .. "d"
+
 function init(args)
   local coffees_path = args[1] or "experiments/data/coffees.csv"
   local preferences_path = args[2] or "experiments/data/preferences.json"
   local actions = actions_json(coffees_path)
   local preferences = parse_json_object(read_file(preferences_path), preferences_path)
+  local host = "Host: " .. wrk.headers["Host"] .. "\r\nContent-Type: application/json\r\n"
+
+  id_prefix = string.format("%s-%03d-", run_prefix, thread_index)
+  local id_length = #id_prefix + id_digits
 
   contexts = {}
   for _, name in ipairs(sorted_keys(preferences)) do
     for _, weather in ipairs(sorted_keys(preferences[name])) do
       for _, timeofday in ipairs(sorted_keys(preferences[name][weather])) do
-        local prefix = '{"contextFeatures":[{"name":' .. json_string(name) ..
+        local body = '{"contextFeatures":[{"name":' .. json_string(name) ..
           ',"weather":' .. json_string(weather) ..
           ',"timeofday":' .. json_string(timeofday) ..
           '}],"actions":' .. actions .. ',"eventId":"'
-        contexts[#contexts + 1] = {prefix, preferences[name][weather][timeofday]}
+        local length = #body + id_length + #'"}'
+        local head = "POST " .. rank_path .. " HTTP/1.1\r\n" .. host ..
+          "Content-Length: " .. length .. "\r\n\r\n" .. body
+        contexts[#contexts + 1] = {head, preferences[name][weather][timeofday]}
       end
     end
   end
 
-  head = "Host: " .. wrk.headers["Host"] ..
-    "\r\nContent-Type: application/json\r\nContent-Length: "
+  reward_head = "POST " .. reward_prefix
+  reward_tails = {}
+  for _, value in ipairs({"0", "1"}) do
+    local body = '{"value":' .. value .. "}"
+    reward_tails[value] = reward_suffix .. " HTTP/1.1\r\n" .. host ..
+      "Content-Length: " .. #body .. "\r\n\r\n" .. body
+  end
   math.randomseed(os.time() * 1000 + thread_index)
-end
-
--- post returns a POST request for path with body.
-local function post(path, body)
-  return "POST " .. path .. " HTTP/1.1\r\n" .. head .. #body .. "\r\n\r\n" .. body
 end
 
 function request()
@@ -206,10 +221,10 @@ function request()
   end
 
   event_count = event_count + 1
-  local event_id = string.format("%s-%d-%d", run_prefix, thread_index, event_count)
+  local event_id = id_prefix .. string.format(id_format, event_count)
   local context = contexts[math.random(#contexts)]
   expected[event_id] = context[2]
-  return post(rank_path, context[1] .. event_id .. '"}')
+  return context[1] .. event_id .. '"}'
 end
 
 -- error_kind attributes a non-2xx response to rank or reward by the error
@@ -263,7 +278,7 @@ function response(status, headers, body)
   end
   rewards_queued = rewards_queued + 1
   queue_last = queue_last + 1
-  queue[queue_last] = post(string.format(reward_path, event_id), '{"value":' .. value .. "}")
+  queue[queue_last] = reward_head .. event_id .. reward_tails[value]
 end
 
 function done(summary, latency, requests)

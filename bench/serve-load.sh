@@ -12,11 +12,13 @@
 # share the machine's cores; the script prints the load average before
 # each run, because other processes bias the figures.
 #
-# Usage: bench/serve-load.sh [-n RUNS] [-d DURATION] [-c CONNECTIONS] [-t THREADS] [-- SERVE-FLAGS...]
+# Usage: bench/serve-load.sh [-n RUNS] [-d DURATION] [-c CONNECTIONS] [-t THREADS] [-b BINARY] [-- SERVE-FLAGS...]
 #   -n  runs, each against a new server (default 5)
 #   -d  wrk duration of one run, such as 10s (default 10s)
 #   -c  concurrent connections (default 32)
 #   -t  wrk threads (default 2)
+#   -b  serve with this rankloop binary instead of building bin/rankloop,
+#       to compare two builds
 # Arguments after -- go to `rankloop serve`, such as -- --policy "--cb_explore_adf --epsilon 0.1".
 set -euo pipefail
 
@@ -24,12 +26,14 @@ runs=5
 duration=10s
 connections=32
 threads=2
-while getopts "n:d:c:t:h" opt; do
+binary=""
+while getopts "n:d:c:t:b:h" opt; do
   case "$opt" in
     n) runs=$OPTARG ;;
     d) duration=$OPTARG ;;
     c) connections=$OPTARG ;;
     t) threads=$OPTARG ;;
+    b) binary=$OPTARG ;;
     *) sed -n '2,/^set -e/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 2 ;;
   esac
 done
@@ -47,8 +51,11 @@ if ! command -v wrk >/dev/null; then
   $sudo apt-get install -y -qq wrk >/dev/null
 fi
 
-echo "serve-load: building bin/rankloop" >&2
-go build -o bin/rankloop ./cmd/rankloop
+if [ -z "$binary" ]; then
+  echo "serve-load: building bin/rankloop" >&2
+  go build -o bin/rankloop ./cmd/rankloop
+  binary=bin/rankloop
+fi
 
 work=$(mktemp -d)
 server_pid=""
@@ -64,7 +71,7 @@ trap cleanup EXIT
 # start_server starts a new server and sets server_pid and url.
 start_server() {
   : >"$work/serve.out"
-  bin/rankloop serve --addr 127.0.0.1:0 --model-update-every 1000 ${serve_flags[@]+"${serve_flags[@]}"} \
+  "$binary" serve --addr 127.0.0.1:0 --model-update-every 1000 ${serve_flags[@]+"${serve_flags[@]}"} \
     >"$work/serve.out" 2>"$work/serve.log" &
   server_pid=$!
   url=""
@@ -104,14 +111,35 @@ median() {
   sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.1f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
+# cpu_ticks prints the user plus system CPU time of process $1 in clock
+# ticks.
+cpu_ticks() {
+  awk '{ print $14 + $15 }' "/proc/$1/stat"
+}
+
+# per_pair prints ticks of CPU time per pair in microseconds, given the
+# ticks and the number of requests.
+per_pair() {
+  awk -v ticks="$1" -v requests="$2" -v hz="$(getconf CLK_TCK)" \
+    'BEGIN { if (requests > 0) printf "%.1f\n", ticks / hz * 1e6 / (requests / 2); else print 0 }'
+}
+
 echo "serve-load: $runs runs of wrk -t$threads -c$connections -d$duration on $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'))" >&2
-printf '%-4s %10s %8s %8s %7s  %s\n' run pairs/s p50-µs p99-µs errors "load average (1, 5, 15 min) before the run"
+format='%-6s %9s %7s %7s %6s %10s %10s  %s\n'
+# shellcheck disable=SC2059 # format is the table's layout.
+printf "$format" run pairs/s p50-µs p99-µs errors server-cpu wrk-cpu "load average before the run (1, 5, 15 min)"
+# shellcheck disable=SC2059
+printf "$format" "" "" "" "" "" µs/pair µs/pair ""
 : >"$work/table"
 for run in $(seq "$runs"); do
   load=$(cut -d' ' -f1-3 /proc/loadavg)
   start_server
-  wrk -t"$threads" -c"$connections" -d"$duration" -s bench/serve-load.lua "$url" \
-    -- experiments/data/coffees.csv experiments/data/preferences.json >"$work/wrk.out"
+
+  server_before=$(cpu_ticks "$server_pid")
+  wrk_cpu=$( { TIMEFORMAT='%U %S'; time wrk -t"$threads" -c"$connections" -d"$duration" \
+    -s bench/serve-load.lua "$url" \
+    -- experiments/data/coffees.csv experiments/data/preferences.json >"$work/wrk.out"; } 2>&1 )
+  server_ticks=$(( $(cpu_ticks "$server_pid") - server_before ))
   stop_server
 
   out="$work/wrk.out"
@@ -119,24 +147,34 @@ for run in $(seq "$runs"); do
   p50=$(figure "$out" latency_p50_us)
   p99=$(figure "$out" latency_p99_us)
   errors=$(figure "$out" errors)
+  requests=$(figure "$out" requests)
   if [ -z "$pairs" ] || [ -z "$errors" ]; then
     echo "serve-load: wrk printed no figures; its output:" >&2
     cat "$out" >&2
     exit 1
   fi
-  printf '%-4s %10s %8s %8s %7s  %s\n' "$run" "$pairs" "$p50" "$p99" "$errors" "$load"
+  server_cpu=$(per_pair "$server_ticks" "$requests")
+  wrk_ticks=$(echo "$wrk_cpu" | awk -v hz="$(getconf CLK_TCK)" '{ printf "%d\n", ($1 + $2) * hz }')
+  wrk_cpu=$(per_pair "$wrk_ticks" "$requests")
+
+  # shellcheck disable=SC2059
+  printf "$format" "$run" "$pairs" "$p50" "$p99" "$errors" "$server_cpu" "$wrk_cpu" "$load"
   if [ "$errors" != 0 ]; then
-    grep -E '^(errors|status)_' "$out" | sed 's/^/     /'
+    grep -E '^(errors|status)_' "$out" | sed 's/^/       /'
   fi
-  echo "$pairs $p50 $p99 $errors" >>"$work/table"
+  echo "$pairs $p50 $p99 $errors $server_cpu $wrk_cpu" >>"$work/table"
 done
 
-printf '%-4s %10s %8s %8s %7s\n' median \
+total_errors=$(awk '{ s += $4 } END { print s }' "$work/table")
+# shellcheck disable=SC2059
+printf "$format" median \
   "$(cut -d' ' -f1 "$work/table" | median)" \
   "$(cut -d' ' -f2 "$work/table" | median)" \
   "$(cut -d' ' -f3 "$work/table" | median)" \
-  "$(awk '{ s += $4 } END { print s }' "$work/table")"
-echo "(errors: total over all runs)"
-if [ "$(awk '{ s += $4 } END { print s }' "$work/table")" != 0 ]; then
+  "$total_errors" \
+  "$(cut -d' ' -f5 "$work/table" | median)" \
+  "$(cut -d' ' -f6 "$work/table" | median)" \
+  "(errors: the total of all runs)"
+if [ "$total_errors" != 0 ]; then
   exit 1
 fi

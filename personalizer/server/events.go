@@ -16,6 +16,11 @@ func (s *server) rank(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	if s.prepared != nil && s.rankPrepared(w, r, buf.Bytes()) {
+		releaseBody(buf)
+		return
+	}
+
 	var req personalizer.RankRequest
 	err := s.decodeRankRequest(buf.Bytes(), &req)
 	releaseBody(buf)
@@ -54,7 +59,12 @@ func (s *server) reward(w http.ResponseWriter, r *http.Request, eventID string) 
 		return
 	}
 	var req personalizer.RewardRequest
-	err := decodeJSON(buf.Bytes(), &req)
+	var err error
+	if value, ok := parseRewardValue(buf.Bytes()); ok {
+		req.Value = &value
+	} else {
+		err = decodeJSON(buf.Bytes(), &req)
+	}
 	releaseBody(buf)
 	if err != nil {
 		s.fail(w, r, http.StatusBadRequest, personalizer.CodeInvalidRewardRequest,

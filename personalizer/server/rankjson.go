@@ -446,29 +446,38 @@ func unquoteSlow(quoted []byte) (string, error) {
 	return s, nil
 }
 
-// number parses a JSON number into a float64.
+// number parses a JSON number into a float64 boxed in an any.
 func (p *rankParser) number() (any, error) {
+	f, err := p.float()
+	if err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+// float parses a JSON number.
+func (p *rankParser) float() (float64, error) {
 	start := p.pos
 	p.consume('-')
 	switch {
 	case p.consume('0'):
 	case p.digits() == 0:
-		return nil, errSlowPath
+		return 0, errSlowPath
 	}
 	if p.consume('.') && p.digits() == 0 {
-		return nil, errSlowPath
+		return 0, errSlowPath
 	}
 	if p.consume('e') || p.consume('E') {
 		if !p.consume('+') {
 			p.consume('-')
 		}
 		if p.digits() == 0 {
-			return nil, errSlowPath
+			return 0, errSlowPath
 		}
 	}
 	f, err := strconv.ParseFloat(string(p.data[start:p.pos]), 64)
 	if err != nil {
-		return nil, errSlowPath
+		return 0, errSlowPath
 	}
 	return f, nil
 }

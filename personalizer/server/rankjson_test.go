@@ -83,6 +83,17 @@ func checkRankDecoding(t *testing.T, data []byte) {
 		}
 	}
 
+	var spans rankSpans
+	if newTestParser(data).spans(&spans, "") == nil {
+		checkSpans(t, data, &spans, &want, wantErr)
+
+		// Taking the actions by their known text gives the same result.
+		var again rankSpans
+		if err := newTestParser(data).spans(&again, string(spans.actions)); err != nil || !reflect.DeepEqual(again, spans) {
+			t.Fatalf("spans of %q with its own actions known = %+v, %v; without = %+v", data, again, err, spans)
+		}
+	}
+
 	s := New(nil).(*server)
 	var got personalizer.RankRequest
 	err := s.decodeRankRequest(data, &got)
@@ -91,6 +102,54 @@ func checkRankDecoding(t *testing.T, data []byte) {
 	}
 	if err == nil && !reflect.DeepEqual(got, want) {
 		t.Fatalf("decodeRankRequest decoded %q as\n%#v\nencoding/json as\n%#v", data, got, want)
+	}
+}
+
+// checkSpans checks that when spans and the decoding of its arrays accept
+// a body, encoding/json accepts it too and decodes the same request.
+func checkSpans(t *testing.T, data []byte, spans *rankSpans, want *personalizer.RankRequest, wantErr error) {
+	t.Helper()
+	var features []map[string]any
+	if spans.contextFeatures != nil {
+		p := newTestParser(spans.contextFeatures)
+		var err error
+		if features, err = p.featureList(); err != nil || p.end() != nil {
+			return
+		}
+	}
+	p := newTestParser(spans.actions)
+	actions, err := p.actions()
+	if err != nil || p.end() != nil {
+		return
+	}
+
+	if wantErr != nil {
+		t.Fatalf("spans accepted %q, which encoding/json rejects: %v", data, wantErr)
+	}
+	if !reflect.DeepEqual(features, want.ContextFeatures) {
+		t.Errorf("spans of %q: contextFeatures %#v, encoding/json %#v", data, features, want.ContextFeatures)
+	}
+	if !reflect.DeepEqual(actions, want.Actions) {
+		t.Errorf("spans of %q: actions %#v, encoding/json %#v", data, actions, want.Actions)
+	}
+	if spans.eventID != want.EventID {
+		t.Errorf("spans of %q: eventId %q, encoding/json %q", data, spans.eventID, want.EventID)
+	}
+	if spans.deferActivation != want.DeferActivation {
+		t.Errorf("spans of %q: deferActivation %v, encoding/json %v", data, spans.deferActivation, want.DeferActivation)
+	}
+	if len(want.ExcludedActions) > 0 {
+		t.Errorf("spans accepted %q, which excludes actions %q", data, want.ExcludedActions)
+	}
+}
+
+func TestRankSpansFastPath(t *testing.T) {
+	// The notebook's request and the nested one need no general path.
+	for _, body := range rankBodies[:2] {
+		var spans rankSpans
+		if err := newTestParser([]byte(body)).spans(&spans, ""); err != nil {
+			t.Errorf("spans rejected %q: %v", body, err)
+		}
 	}
 }
 

@@ -34,6 +34,11 @@ func (s *server) writeJSON(w http.ResponseWriter, r *http.Request, status int, v
 			"encoding the response failed", err)
 		return
 	}
+	writeJSONBytes(w, status, data)
+}
+
+// writeJSONBytes writes status and data, a JSON value.
+func writeJSONBytes(w http.ResponseWriter, status int, data []byte) {
 	h := w.Header()
 	h["Content-Type"] = jsonContentTypeHeader
 	h["Content-Length"] = []string{strconv.Itoa(len(data))}

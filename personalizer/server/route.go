@@ -40,8 +40,14 @@ type route struct {
 // URL-decoded on its own, so an event id may contain an encoded slash.
 // An unknown path gives opUnknown; only a malformed escape is an error.
 func parseRoute(escapedPath string) (route, error) {
-	segments := make([]string, 0, 6)
-	for _, seg := range strings.Split(escapedPath, "/") {
+	// Only paths of at most maxSegments segments name an operation, but
+	// every segment's escapes are checked.
+	const maxSegments = 6
+	var stored [maxSegments]string
+	count := 0
+	for rest := escapedPath; rest != ""; {
+		var seg string
+		seg, rest, _ = strings.Cut(rest, "/")
 		if seg == "" {
 			continue
 		}
@@ -52,8 +58,15 @@ func parseRoute(escapedPath string) (route, error) {
 			}
 			seg = decoded
 		}
-		segments = append(segments, seg)
+		if count < maxSegments {
+			stored[count] = seg
+		}
+		count++
 	}
+	if count > maxSegments {
+		return route{}, nil
+	}
+	segments := stored[:count]
 
 	if len(segments) < 3 || segments[0] != "personalizer" || !knownVersion(segments[1]) {
 		return route{}, nil

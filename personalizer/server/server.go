@@ -81,6 +81,10 @@ type server struct {
 	// interned holds the feature names and values of recent rank
 	// requests; see decodeRankRequest.
 	interned internTable
+
+	// prepared is nil unless the loop has the embedded loop's prepared
+	// path; see rankPrepared.
+	prepared *preparedCache
 }
 
 // New returns a handler that serves the Personalizer REST API over loop.
@@ -93,6 +97,9 @@ func New(loop Backend, opts ...Option) http.Handler {
 		now:          time.Now,
 	}
 	s.interned.seed = maphash.MakeSeed()
+	if p, ok := loop.(preparedLoop); ok {
+		s.prepared = &preparedCache{loop: p, seed: maphash.MakeSeed()}
+	}
 	for _, opt := range opts {
 		opt(s)
 	}

@@ -21,13 +21,42 @@ func checkRankRequest(req *personalizer.RankRequest) error {
 	if n := utf8.RuneCountInString(req.EventID); n > personalizer.MaxIDLength {
 		return fmt.Errorf("invalid rank request: eventId has %d characters, more than %d", n, personalizer.MaxIDLength)
 	}
-	for i, features := range req.ContextFeatures {
+	if err := checkContextFeatures(req.ContextFeatures); err != nil {
+		return err
+	}
+	if err := checkActions(req.Actions); err != nil {
+		return err
+	}
+
+	excluded := 0
+	for _, a := range req.Actions {
+		for _, x := range req.ExcludedActions {
+			if a.ID == x {
+				excluded++
+				break
+			}
+		}
+	}
+	if excluded == len(req.Actions) {
+		return errors.New("invalid rank request: every action is excluded; leave at least one action out of excludedActions")
+	}
+	return nil
+}
+
+// checkContextFeatures checks the contextFeatures of a rank request.
+func checkContextFeatures(list []map[string]any) error {
+	for i, features := range list {
 		if err := checkFeatureObject(features); err != nil {
 			return fmt.Errorf("invalid rank request: contextFeatures[%d]: %w", i, err)
 		}
 	}
+	return nil
+}
 
-	for i, a := range req.Actions {
+// checkActions checks the ids and features of the actions of a rank
+// request, but not whether there are any.
+func checkActions(actions []personalizer.RankableAction) error {
+	for i, a := range actions {
 		if a.ID == "" {
 			return fmt.Errorf("invalid rank request: actions[%d] has no id", i)
 		}
@@ -43,21 +72,8 @@ func checkRankRequest(req *personalizer.RankRequest) error {
 			}
 		}
 	}
-	if id, ok := duplicateID(req.Actions); ok {
+	if id, ok := duplicateID(actions); ok {
 		return fmt.Errorf("invalid rank request: action id %q appears more than once", id)
-	}
-
-	excluded := 0
-	for _, a := range req.Actions {
-		for _, x := range req.ExcludedActions {
-			if a.ID == x {
-				excluded++
-				break
-			}
-		}
-	}
-	if excluded == len(req.Actions) {
-		return errors.New("invalid rank request: every action is excluded; leave at least one action out of excludedActions")
 	}
 	return nil
 }
