@@ -234,16 +234,18 @@ func (l *learner) normalize(terms []term, model uint32, pred, label, weight floa
 // order. With power_t 0 they divide in float32 and take no powers.
 //
 // NOTE: math.Exp and math.Pow results are rounded from float64 to float32.
-// VW calls expf and powf, and glibc's differ from that rounding by one unit
-// in the last place for about 0.04% (expf) and 0.06% (powf) of arguments,
-// so weights can drift from VW's by float32 rounding after such a call.
+// VW calls expf and powf, and those of glibc 2.36 differ from that rounding
+// by one unit in the last place for about 0.04% (expf) and 0.06% (powf) of
+// the arguments measured, so weights can drift from VW's by float32
+// rounding after such a call.
 
 // rateDecay is a feature's learning-rate factor: G^-power_t from its
 // adaptive sum G, times (s^2)^(power_t-1) from its normalizer s.
 //
 // NOTE: for power_t 0.5, VW's x86 builds compute 1/sqrt(G) with the SSE
-// rsqrtss approximation (about 12 bits, and CPU-specific), while this
-// computes it exactly, so rates differ from VW's in the 4th digit.
+// rsqrtss approximation, whose relative error reaches 2.6e-4 on an AMD EPYC
+// and whose results, VW's source notes, vary between machines. This
+// computes 1/sqrt(G) exactly, so rates differ from VW's in the 4th digit.
 func (l *learner) rateDecay(adaptive, normalizer float32) float32 {
 	switch {
 	case l.sqrtRate:
