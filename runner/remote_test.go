@@ -131,3 +131,33 @@ func equalStrings(a, b []string) bool {
 	}
 	return true
 }
+
+// TestRunAgainstEndpointTwice runs an experiment twice on one endpoint: the
+// model reset before each run must make the second run repeat the first,
+// whatever the endpoint served before.
+func TestRunAgainstEndpointTwice(t *testing.T) {
+	exp, err := Load(filepath.Join("..", "experiments", "coffee-http.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	exp.Events = 3000 // not a multiple of model_update_every
+	exp.Repetitions = 1
+	endpoint := newEndpoint(t)
+
+	var runs [2][]RunStats
+	for i := range runs {
+		report, err := Run(context.Background(), exp, Options{OutDir: t.TempDir(), Endpoint: endpoint, Key: testKey})
+		if err != nil {
+			t.Fatal(err)
+		}
+		runs[i] = report.Runs
+	}
+	if len(runs[0]) != len(exp.Arms) {
+		t.Fatalf("runs = %d, want %d", len(runs[0]), len(exp.Arms))
+	}
+	for i := range runs[0] {
+		if runs[0][i] != runs[1][i] {
+			t.Errorf("run %d differs on the second pass: %+v, then %+v", i, runs[0][i], runs[1][i])
+		}
+	}
+}

@@ -253,3 +253,18 @@ func (l *Loop) train(ev *event, value float64) {
 		l.firstRemaining--
 	}
 }
+
+// forgetEvents drops every remembered event without training on it, so a
+// reset model learns nothing from events ranked before the reset: their
+// rewards then count as unknown. The caller holds l.mu.
+func (l *Loop) forgetEvents() {
+	for _, q := range []*eventQueue{&l.open, &l.retired} {
+		for q.len() > 0 {
+			ev := q.pop()
+			if !ev.replaced {
+				l.events.remove(ev)
+			}
+			l.release(ev)
+		}
+	}
+}

@@ -170,6 +170,10 @@ func (l *Loop) setPolicy(args string, p *Policy, reset bool) {
 	l.explore = explorer{kind: p.Explore, epsilon: p.Epsilon, lambda: p.Lambda}
 
 	if reset {
+		// A reset loop starts over: the refresh cadence counts from its
+		// first Rank, and earlier events never train the new model.
+		l.rankCalls = 0
+		l.forgetEvents()
 		l.cache.invalidate()
 		l.exp = newExpander(p)
 		var version uint64
