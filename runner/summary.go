@@ -63,9 +63,24 @@ func (a *runAccumulator) add(index int, reward float64) {
 	a.windowSum += reward - a.window[slot]
 	a.window[slot] = reward
 	a.seen++
-	if a.crossed < 0 && a.seen >= MovingAverageWindow && a.windowSum/MovingAverageWindow > a.threshold {
+	if a.crossed < 0 && a.seen >= MovingAverageWindow && a.windowSum/MovingAverageWindow > a.threshold-crossingTolerance && a.exceeds() {
 		a.crossed = a.seen
 	}
+}
+
+// crossingTolerance absorbs rounding: a moving average within it of the
+// threshold does not exceed the threshold.
+const crossingTolerance = 1e-9
+
+// exceeds reports whether the window's mean exceeds the threshold, adding
+// the window afresh: the running sum drifts after many events, and rewards
+// such as 0.3 are not exact in binary.
+func (a *runAccumulator) exceeds() bool {
+	sum := 0.0
+	for _, r := range a.window {
+		sum += r
+	}
+	return sum/MovingAverageWindow > a.threshold+crossingTolerance
 }
 
 func (a *runAccumulator) stats(arm string, repetition int) RunStats {
