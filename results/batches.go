@@ -24,6 +24,10 @@ type BatchRow struct {
 	// the expected one. It is written only when the experiment defines
 	// expected (WriteBatches' hasExpected), else the column is NULL.
 	Accuracy float64
+	// AccuracyUndefined writes NULL to accuracy for this row even when the
+	// file has the column: its arm defines no expected value. ReadBatches
+	// sets it for every row whose accuracy is NULL.
+	AccuracyUndefined bool
 
 	// BestRewardMean is the mean of the best reward any action would have
 	// earned. CeilingMean is the mean of (1-ε)·best + ε·(mean reward over all
@@ -87,7 +91,7 @@ func recordOf(r *BatchRow, hasExpected, hasBest bool) batchRecord {
 		RewardMean:    r.RewardMean,
 		ExploredShare: r.ExploredShare,
 	}
-	if hasExpected {
+	if hasExpected && !r.AccuracyUndefined {
 		rec.Accuracy = &r.Accuracy
 	}
 	if hasBest {
@@ -131,17 +135,18 @@ func ReadBatches(path string) (rows []BatchRow, hasExpected, hasBest bool, err e
 				hasExpected, hasBest = rec.Accuracy != nil, rec.BestRewardMean != nil
 			}
 			rows = append(rows, BatchRow{
-				Experiment:     rec.Experiment,
-				Arm:            rec.Arm,
-				Repetition:     rec.Repetition,
-				Batch:          rec.Batch,
-				Events:         rec.Events,
-				RewardSum:      rec.RewardSum,
-				RewardMean:     rec.RewardMean,
-				Accuracy:       deref(rec.Accuracy),
-				BestRewardMean: deref(rec.BestRewardMean),
-				CeilingMean:    deref(rec.CeilingMean),
-				ExploredShare:  rec.ExploredShare,
+				Experiment:        rec.Experiment,
+				Arm:               rec.Arm,
+				Repetition:        rec.Repetition,
+				Batch:             rec.Batch,
+				Events:            rec.Events,
+				RewardSum:         rec.RewardSum,
+				RewardMean:        rec.RewardMean,
+				Accuracy:          deref(rec.Accuracy),
+				AccuracyUndefined: rec.Accuracy == nil,
+				BestRewardMean:    deref(rec.BestRewardMean),
+				CeilingMean:       deref(rec.CeilingMean),
+				ExploredShare:     rec.ExploredShare,
 			})
 		}
 		if errors.Is(err, io.EOF) {

@@ -46,7 +46,7 @@ func TestBatchesRoundTrip(t *testing.T) {
 			}
 			for i := range want {
 				if !tt.hasExpected {
-					want[i].Accuracy = 0
+					want[i].Accuracy, want[i].AccuracyUndefined = 0, true
 				}
 				if !tt.hasBest {
 					want[i].BestRewardMean, want[i].CeilingMean = 0, 0

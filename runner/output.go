@@ -113,6 +113,8 @@ func batchRow(exp *Experiment, arm *Arm, repetition int, b batchStats, hasExpect
 	}
 	if hasExpected {
 		row.Accuracy = float64(b.matches) / n
+	} else {
+		row.AccuracyUndefined = true
 	}
 	return row
 }

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/rankloop/rankloop/results"
 )
 
 func TestRunCoffeeSmall(t *testing.T) {
@@ -83,5 +85,32 @@ func TestLoadWarnsUnusedInteraction(t *testing.T) {
 	warnings := interactionWarnings(exp)
 	if len(warnings) != 1 || !strings.Contains(warnings[0], `interaction "Fk"`) || !strings.Contains(warnings[0], exp.Arms[0].Name) {
 		t.Errorf("warnings = %q, want one naming interaction Fk and arm %s", warnings, exp.Arms[0].Name)
+	}
+}
+
+func TestRunAccuracyNullForArmWithoutExpected(t *testing.T) {
+	exp, err := Load(filepath.Join("..", "experiments", "coffee.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	exp.Events = 200
+	exp.Repetitions = 1
+	exp.Arms[1].Expected = nil
+
+	out := t.TempDir()
+	if _, err := Run(context.Background(), exp, Options{OutDir: out}); err != nil {
+		t.Fatal(err)
+	}
+	rows, hasExpected, _, err := results.ReadBatches(filepath.Join(out, BatchesFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !hasExpected {
+		t.Fatal("batches.parquet has no accuracy although one arm defines expected")
+	}
+	for _, r := range rows {
+		if want := r.Arm == exp.Arms[1].Name; r.AccuracyUndefined != want {
+			t.Errorf("arm %s batch %d: accuracy undefined = %v, want %v", r.Arm, r.Batch, r.AccuracyUndefined, want)
+		}
 	}
 }
