@@ -38,7 +38,7 @@ func (w *worker) runLocal(ctx context.Context, exp *Experiment, key runKey, layo
 		RewardAggregation: p.RewardAggregation,
 		Seed:              repetitionSeed,
 		Clock:             clock,
-		Logger:            opts.Logger,
+		Logger:            opts.Logger.With("arm", arm.Name, "repetition", key.repetition),
 	})
 	if err != nil {
 		return failed(key, fmt.Errorf("arm %q: %w", arm.Name, err))

@@ -3,6 +3,7 @@ package runner
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -33,7 +34,7 @@ func runRemote(ctx context.Context, exp *Experiment, key runKey, layout *eventLa
 	if err != nil {
 		return failed(key, err)
 	}
-	applied, err := prepareEndpoint(ctx, client, arm, opts)
+	applied, err := prepareEndpoint(ctx, client, arm, opts.Logger.With("arm", arm.Name, "repetition", key.repetition))
 	if err != nil {
 		return failed(key, fmt.Errorf("arm %q, repetition %d: %w", arm.Name, key.repetition, err))
 	}
@@ -177,11 +178,11 @@ func rankRemote(ctx context.Context, client *personalizer.Client, arm *Arm, c *c
 
 // prepareEndpoint resets the endpoint's model and, with apply_settings,
 // writes the arm's settings; it returns what the endpoint answered.
-func prepareEndpoint(ctx context.Context, client *personalizer.Client, arm *Arm, opts Options) (map[string]any, error) {
+func prepareEndpoint(ctx context.Context, client *personalizer.Client, arm *Arm, logger *slog.Logger) (map[string]any, error) {
 	if err := client.ResetModel(ctx); err != nil {
 		return nil, fmt.Errorf("reset model: %w", err)
 	}
-	opts.Logger.Info("endpoint model reset", "arm", arm.Name)
+	logger.Info("endpoint model reset")
 	if !arm.Personalizer.ApplySettings {
 		return nil, nil
 	}
@@ -205,7 +206,7 @@ func prepareEndpoint(ctx context.Context, client *personalizer.Client, arm *Arm,
 	if err != nil {
 		return nil, fmt.Errorf("write policy: %w", err)
 	}
-	opts.Logger.Info("endpoint settings applied", "arm", arm.Name, "policy", policy.Arguments, "exploration", cfg.ExplorationPercentage)
+	logger.Info("endpoint settings applied", "policy", policy.Arguments, "exploration", cfg.ExplorationPercentage)
 	return map[string]any{"service_configuration": cfg, "policy": policy}, nil
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -22,16 +23,20 @@ Example:
   rankloop check experiments/*.yaml
 `)
 	}
-	if err := fs.Parse(args); err != nil {
-		return &usageError{err.Error()}
+	files, err := parseInterleaved(fs, args)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
 	}
-	if fs.NArg() == 0 {
+	if err != nil {
+		return err
+	}
+	if len(files) == 0 {
 		fs.Usage()
 		return &usageError{"check: missing experiment file"}
 	}
 
 	invalid := 0
-	for _, path := range fs.Args() {
+	for _, path := range files {
 		exp, err := runner.Load(path)
 		if err != nil {
 			fmt.Fprintln(stderr, err)
@@ -45,7 +50,7 @@ Example:
 			path, exp.Name, len(exp.Arms), exp.Repetitions, exp.Events)
 	}
 	if invalid > 0 {
-		return fmt.Errorf("%d of %d experiment files are invalid", invalid, fs.NArg())
+		return fmt.Errorf("%d of %d experiment files are invalid", invalid, len(files))
 	}
 	return nil
 }

@@ -26,6 +26,7 @@ type runOptions struct {
 	quiet       bool
 	verbose     bool
 	noProgress  bool
+	force       bool
 }
 
 func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -33,6 +34,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&opts.out, "out", "", "results folder (default runs/<experiment>/<UTC time>; with several files, one subfolder per experiment)")
+	fs.BoolVar(&opts.force, "force", false, "write into an --out folder that already holds results, replacing them")
 	fs.IntVar(&opts.parallel, "parallel", 0, "runs executed at once (default: the number of CPUs); results do not depend on it")
 	fs.StringVar(&opts.endpoint, "endpoint", os.Getenv("RANKLOOP_ENDPOINT"), "Personalizer endpoint for arms with backend http (default $RANKLOOP_ENDPOINT)")
 	fs.StringVar(&opts.key, "key", "", "Personalizer key sent as Ocp-Apim-Subscription-Key (default $RANKLOOP_KEY)")
@@ -57,10 +59,14 @@ Examples:
   RANKLOOP_KEY=... rankloop run --endpoint http://127.0.0.1:5000 experiments/coffee-http.yaml
 `)
 	}
-	if err := fs.Parse(args); err != nil {
-		return &usageError{err.Error()}
+	files, err := parseInterleaved(fs, args)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
 	}
-	if fs.NArg() == 0 {
+	if err != nil {
+		return err
+	}
+	if len(files) == 0 {
 		fs.Usage()
 		return &usageError{"run: missing experiment file"}
 	}
@@ -70,10 +76,13 @@ Examples:
 	if opts.concurrency < 1 {
 		return &usageError{fmt.Sprintf("run: invalid --concurrency %d: use 1 or more", opts.concurrency)}
 	}
+	if opts.parallel < 0 {
+		return &usageError{fmt.Sprintf("run: invalid --parallel %d: use 1 or more, or 0 for the number of CPUs", opts.parallel)}
+	}
 
 	logger := newLogger(stderr, opts.quiet, opts.verbose)
 
-	exps, err := runner.LoadAll(fs.Args())
+	exps, err := runner.LoadAll(files)
 	if err != nil {
 		return err
 	}
@@ -81,8 +90,15 @@ Examples:
 		for _, w := range exp.Warnings {
 			logger.Warn(w)
 		}
-		if usesHTTP(exp) && opts.endpoint == "" {
-			return fmt.Errorf("%s: experiment %q has arms with backend http but no endpoint: pass --endpoint URL or set RANKLOOP_ENDPOINT", exp.File, exp.Name)
+		if usesHTTP(exp) {
+			if err := checkEndpoint(ctx, opts.endpoint, opts.key, exp); err != nil {
+				return err
+			}
+		}
+		if opts.out != "" && !opts.force {
+			if err := checkOutFree(opts.out, exp.Name, len(exps) > 1); err != nil {
+				return err
+			}
 		}
 	}
 
@@ -120,6 +136,10 @@ func runOne(ctx context.Context, exp *runner.Experiment, dir string, opts runOpt
 
 	if report != nil {
 		printSummary(stdout, report)
+	}
+	if err != nil && ctx.Err() != nil {
+		logger.Warn("run interrupted; the runs that finished are written", "experiment", exp.Name, "out", dir)
+		return err
 	}
 	if err != nil {
 		logger.Error("run failed", "experiment", exp.Name, "out", dir, "err", err)
@@ -212,11 +232,11 @@ func printSummary(w io.Writer, report *runner.Report) {
 			formatCrossing(s))
 	}
 	tw.Flush()
-	fmt.Fprintf(w, "median (min-max) over repetitions\nresults: %s\n", report.OutDir)
+	fmt.Fprintf(w, "median [min, max] over repetitions\nresults: %s\n", report.OutDir)
 }
 
 func formatRange(r results.Range) string {
-	return fmt.Sprintf("%.3f (%.3f-%.3f)", r.Median, r.Min, r.Max)
+	return fmt.Sprintf("%.3f [%.3f, %.3f]", r.Median, r.Min, r.Max)
 }
 
 func formatCrossing(s results.SummaryRow) string {
@@ -229,5 +249,5 @@ func formatCrossing(s results.SummaryRow) string {
 	if r.Max < 0 {
 		max = "never"
 	}
-	return fmt.Sprintf("%d (%d-%s, %s)", int(r.Median), int(r.Min), max, count)
+	return fmt.Sprintf("%d [%d, %s] (%s)", int(r.Median), int(r.Min), max, count)
 }

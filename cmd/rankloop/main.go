@@ -53,6 +53,11 @@ Exit codes: 0 success, 1 failure (invalid file, failed run),
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// After the first signal, a second one stops the process at once.
+	context.AfterFunc(ctx, func() {
+		stop()
+		fmt.Fprintln(os.Stderr, "rankloop: interrupted: finishing up; press Ctrl-C again to stop at once")
+	})
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	code := exitCode(ctx, err, os.Stderr)
 	stop()

@@ -5,12 +5,16 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/rankloop/rankloop/personalizer/local"
+	"github.com/rankloop/rankloop/personalizer/server"
 )
 
 // repoPath returns a path from the repository's top folder.
@@ -213,5 +217,132 @@ func TestVersion(t *testing.T) {
 	}
 	if !strings.HasPrefix(stdout.String(), "rankloop ") {
 		t.Errorf("version output = %q", stdout.String())
+	}
+}
+
+func TestHelpExitsCleanly(t *testing.T) {
+	for _, args := range [][]string{{"run", "-h"}, {"check", "-h"}, {"serve", "-h"}, {"help"}} {
+		var stdout, stderr bytes.Buffer
+		if err := run(context.Background(), args, &stdout, &stderr); err != nil {
+			t.Errorf("run(%q) = %v, want nil", args, err)
+		}
+	}
+}
+
+func TestRunFlagsAfterFile(t *testing.T) {
+	dir := t.TempDir()
+	exp := copyExperiment(t, dir, 100)
+	out := filepath.Join(dir, "late")
+	var stdout, stderr bytes.Buffer
+	if err := run(context.Background(), []string{"run", exp, "--out", out, "--quiet"}, &stdout, &stderr); err != nil {
+		t.Fatalf("run: %v\n%s", err, stderr.String())
+	}
+	if _, err := os.Stat(filepath.Join(out, "manifest.json")); err != nil {
+		t.Errorf("--out after the file was not used: %v", err)
+	}
+}
+
+func TestRunRefusesFolderWithResults(t *testing.T) {
+	dir := t.TempDir()
+	exp := copyExperiment(t, dir, 100)
+	out := filepath.Join(dir, "out")
+	args := []string{"run", "--quiet", "--out", out, exp}
+	if err := run(context.Background(), args, &bytes.Buffer{}, &bytes.Buffer{}); err != nil {
+		t.Fatal(err)
+	}
+	before, err := os.ReadFile(filepath.Join(out, "manifest.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	err = run(context.Background(), args, &bytes.Buffer{}, &bytes.Buffer{})
+	if err == nil || !strings.Contains(err.Error(), "--force") {
+		t.Fatalf("second run into the same folder: error %v, want one naming --force", err)
+	}
+	after, err := os.ReadFile(filepath.Join(out, "manifest.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(before, after) {
+		t.Error("the refused run changed the earlier manifest")
+	}
+
+	force := append([]string{"run", "--force"}, args[1:]...)
+	if err := run(context.Background(), force, &bytes.Buffer{}, &bytes.Buffer{}); err != nil {
+		t.Errorf("run --force: %v", err)
+	}
+}
+
+func TestRunUnreachableEndpointWritesNothing(t *testing.T) {
+	dir := t.TempDir()
+	src, err := os.ReadFile(repoPath("experiments", "coffee-http.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := strings.ReplaceAll(string(src), "data/", filepath.Join(absRepo(t), "experiments", "data")+"/")
+	exp := filepath.Join(dir, "coffee-http.yaml")
+	if err := os.WriteFile(exp, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(dir)
+
+	cases := []struct {
+		endpoint string
+		want     string
+		usage    bool
+	}{
+		{"ftp://127.0.0.1:1", "want http:// or https://", true},
+		{"", "pass --endpoint URL", true},
+		// Port 1 on loopback refuses connections.
+		{"http://127.0.0.1:1", "cannot reach endpoint", false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.endpoint, func(t *testing.T) {
+			t.Setenv("RANKLOOP_ENDPOINT", "")
+			err := run(context.Background(), []string{"run", "--endpoint", tc.endpoint, exp}, &bytes.Buffer{}, &bytes.Buffer{})
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error = %v, want one containing %q", err, tc.want)
+			}
+			var ue *usageError
+			if got := errors.As(err, &ue); got != tc.usage {
+				t.Errorf("usage error = %v, want %v", got, tc.usage)
+			}
+			if _, err := os.Stat(filepath.Join(dir, "runs")); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("a results folder was created: %v", err)
+			}
+		})
+	}
+}
+
+func TestRunWrongKeyNamesTheFix(t *testing.T) {
+	loop, err := local.New(local.Options{ModelUpdateEvery: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(server.New(loop, server.WithKey("right")))
+	defer srv.Close()
+
+	dir := t.TempDir()
+	src, err := os.ReadFile(repoPath("experiments", "coffee-http.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := strings.ReplaceAll(string(src), "data/", filepath.Join(absRepo(t), "experiments", "data")+"/")
+	exp := filepath.Join(dir, "coffee-http.yaml")
+	if err := os.WriteFile(exp, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(dir)
+	t.Setenv("RANKLOOP_KEY", "")
+
+	err = run(context.Background(), []string{"run", "--endpoint", srv.URL, "--key", "wrong", exp}, &bytes.Buffer{}, &bytes.Buffer{})
+	if err == nil || !strings.Contains(err.Error(), "rejected the key") || !strings.Contains(err.Error(), "RANKLOOP_KEY") {
+		t.Fatalf("error = %v, want one saying the key was rejected and how to pass it", err)
+	}
+	if strings.Contains(err.Error(), "wrong") {
+		t.Errorf("the error shows the key: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "runs")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a results folder was created: %v", err)
 	}
 }

@@ -1,0 +1,53 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/rankloop/rankloop/personalizer"
+	"github.com/rankloop/rankloop/runner"
+)
+
+// checkEndpoint makes sure an experiment with http arms can reach its
+// endpoint before any results folder exists: a valid URL, an answer to
+// GET /configurations/service, and a key the endpoint accepts.
+func checkEndpoint(ctx context.Context, endpoint, key string, exp *runner.Experiment) error {
+	if endpoint == "" {
+		return &usageError{fmt.Sprintf("%s: experiment %q has arms with backend http but no endpoint: pass --endpoint URL or set RANKLOOP_ENDPOINT", exp.File, exp.Name)}
+	}
+	client, err := personalizer.NewClient(endpoint, key, personalizer.WithRetries(1, 0, 0), personalizer.WithTimeout(10*time.Second))
+	if err != nil {
+		return &usageError{fmt.Sprintf("--endpoint: %v", err)}
+	}
+	_, err = client.ServiceConfiguration(ctx)
+	var apiErr *personalizer.APIError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusUnauthorized:
+		return fmt.Errorf("endpoint %s rejected the key (status 401): pass the endpoint's key with --key or set RANKLOOP_KEY", client)
+	case errors.As(err, &apiErr):
+		return fmt.Errorf("endpoint %s returned %v to GET /configurations/service: check that it speaks the Personalizer REST API v1.0", client, err)
+	default:
+		return fmt.Errorf("cannot reach endpoint %s: %w; start the endpoint (for example rankloop serve) or fix --endpoint", client, err)
+	}
+}
+
+// checkOutFree refuses an --out folder that already holds results, so a
+// run never replaces earlier results unless --force is given.
+func checkOutFree(out, experiment string, several bool) error {
+	dir := out
+	if several {
+		dir = filepath.Join(out, experiment)
+	}
+	manifest := filepath.Join(dir, runner.ManifestFile)
+	if _, err := os.Stat(manifest); err == nil {
+		return fmt.Errorf("results folder %s is not empty: it contains %s; choose another --out folder, or pass --force to replace those results", dir, runner.ManifestFile)
+	}
+	return nil
+}
