@@ -35,6 +35,10 @@ type Chart struct {
 
 	Arms    []ChartArm
 	Summary []SummaryRow
+
+	// Incomplete, when set, says why the chart shows fewer runs than the
+	// experiment asked for; the page shows it above the plot.
+	Incomplete string
 }
 
 // ChartArm is the line, band and ceiling of one arm. All slices but Batches
@@ -175,7 +179,11 @@ func chartData(c *Chart) ([]byte, error) {
 		}
 	}
 
-	out := chartSeries{X: slices.Sorted(maps.Keys(xs)), BatchSize: c.BatchSize}
+	// Empty slices, not nil, so the page script always gets arrays.
+	out := chartSeries{X: slices.Sorted(maps.Keys(xs)), Arms: []armJSON{}, BatchSize: c.BatchSize}
+	if out.X == nil {
+		out.X = []int{}
+	}
 	index := make(map[int]int, len(out.X))
 	for i, x := range out.X {
 		index[x] = i

@@ -266,3 +266,37 @@ func keepScreenshot(t *testing.T, data []byte) string {
 	}
 	return path
 }
+
+// TestChartBrowserNoRuns opens the chart of an experiment interrupted before
+// any run finished: the page says so and runs its script without errors.
+func TestChartBrowserNoRuns(t *testing.T) {
+	page := renderChart(t, &Chart{
+		Experiment: "coffee",
+		BatchSize:  100,
+		Window:     100,
+		Summary:    []SummaryRow{{Arm: "tutorial-policy", Threshold: 0.75}},
+		Incomplete: "0 of 20 runs finished; the run was interrupted or failed",
+	})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Write(page)
+	}))
+	defer srv.Close()
+
+	shot := filepath.Join(t.TempDir(), "chart.png")
+	report := testtools.PageCheck(t, srv.URL+"/chart.html", shot, `body[data-ready="1"]`)
+	if !report.Found {
+		t.Errorf("page script did not finish; console %v, errors %v", report.Console, report.PageErrors)
+	}
+	if len(report.Console) > 0 || len(report.PageErrors) > 0 {
+		t.Errorf("console messages %v, page errors %v; want none", report.Console, report.PageErrors)
+	}
+	for _, text := range []string{"Incomplete results: 0 of 20 runs finished", "No run finished", "tutorial-policy"} {
+		if !strings.Contains(report.Text, text) {
+			t.Errorf("page text has no %q:\n%s", text, report.Text)
+		}
+	}
+	if strings.Contains(report.Text, "0.000") {
+		t.Errorf("page shows figures for an arm with no finished run:\n%s", report.Text)
+	}
+}

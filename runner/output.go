@@ -78,6 +78,10 @@ func writeResults(exp *Experiment, layout *eventLayout, completed []*runOutcome,
 	write(BatchesFile, func(path string) error {
 		return results.WriteBatches(path, batches, hasExpected, true, meta)
 	})
+	incomplete := ""
+	if !report.Completed {
+		incomplete = fmt.Sprintf("%d of %d runs finished; the run was interrupted or failed", len(completed), len(exp.Arms)*exp.Repetitions)
+	}
 	write(ChartFile, func(path string) error {
 		return results.WriteChartFile(path, &results.Chart{
 			Experiment:  exp.Name,
@@ -86,6 +90,7 @@ func writeResults(exp *Experiment, layout *eventLayout, completed []*runOutcome,
 			Window:      MovingAverageWindow,
 			Arms:        results.ChartArms(batches, true),
 			Summary:     report.Summary,
+			Incomplete:  incomplete,
 		})
 	})
 
