@@ -113,4 +113,3 @@ func TestRunRewardDelivery(t *testing.T) {
 		})
 	}
 }
-
