@@ -19,15 +19,16 @@
 -- done() prints one "key value" line per figure (requests, pairs_per_s,
 -- latency_p50_us, latency_p99_us, errors, ...), which bench/serve-load.sh
 -- reads. Latency is per request, ranks and rewards together, as wrk
--- measures it. errors counts every non-2xx response and every socket
--- error and timeout; a non-2xx response is attributed to rank or reward
--- by its status (201 and 204) or by the error code or message in its body.
+-- measures it. errors counts every socket error, every timeout and every
+-- response whose status is neither 201 (rank) nor 204 (reward). Such a
+-- response counts as a rank or a reward error by the error code or
+-- message in its body.
 
 local rank_path = "/personalizer/v1.0/rank"
 local reward_prefix = "/personalizer/v1.0/events/" -- then the event id
 local reward_suffix = "/reward"
 
--- threads holds every thread made in setup(), so done() can read their
+-- threads lists every thread made in setup(), so done() can read their
 -- counters.
 local threads = {}
 
@@ -227,7 +228,7 @@ function request()
   return context[1] .. event_id .. '"}'
 end
 
--- error_kind attributes a non-2xx response to rank or reward by the error
+-- error_kind attributes an error response to rank or reward by the error
 -- code or message in its body.
 local function error_kind(body)
   if body:find("Rank", 1, true) or body:find('"message":"rank', 1, true) then
@@ -263,8 +264,8 @@ function response(status, headers, body)
   local chosen = body:match('"rewardActionId":"([^"]*)"')
   local preferred = event_id and expected[event_id]
   if not preferred or not chosen then
-    -- A 201 without the event id or the chosen action sent is a wrong
-    -- answer, so it counts as a rank error.
+    -- A 201 response without the event id sent or without the chosen
+    -- action is wrong, so it counts as a rank error.
     bad_rank_bodies = bad_rank_bodies + 1
     errors_rank = errors_rank + 1
     return

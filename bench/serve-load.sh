@@ -1,16 +1,21 @@
 #!/usr/bin/env bash
 # serve-load.sh measures how many rank+reward pairs per second `rankloop
-# serve` sustains on loopback. It builds bin/rankloop, then for each run
-# starts a fresh server on 127.0.0.1 with a free port, drives it with wrk
-# and bench/serve-load.lua for a fixed time, stops it and prints pairs/s
-# (requests/s / 2), the per-request p50 and p99 latency and the errors.
-# After the last run it prints the median of each figure and the total
-# errors, and exits 1 when any request failed.
+# serve` sustains on loopback. It builds bin/rankloop. Then, for each run,
+# it starts a new server on 127.0.0.1 with a free port, drives it with wrk
+# and bench/serve-load.lua for a fixed time, and stops it. Each run prints
+# pairs/s (requests/s / 2), the per-request p50 and p99 latency, the
+# errors, and the CPU time the server and wrk spent per pair. The last
+# line has the median of each figure and the total errors. The script
+# exits 1 when any request failed.
 #
-# wrk runs in its own process, so the client's CPU cost is that of an
-# event loop in C plus a little LuaJIT per request. Client and server
-# share the machine's cores; the script prints the load average before
-# each run, because other processes bias the figures.
+# wrk runs in its own process, so the client costs an event loop in C and
+# a little LuaJIT per request. Client and server share the machine's
+# cores with whatever else runs. Each run therefore also prints three
+# measures of that competition. other-cpu is the CPU that other processes
+# and interrupt handling used during the run, in % of all cores. steal is
+# the time the hypervisor gave this machine's vCPUs to other guests. load
+# is the 1-minute load average before the run, which still counts the
+# previous run's threads.
 #
 # Usage: bench/serve-load.sh [-n RUNS] [-d DURATION] [-c CONNECTIONS] [-t THREADS] [-b BINARY] [-- SERVE-FLAGS...]
 #   -n  runs, each against a new server (default 5)
@@ -105,41 +110,51 @@ figure() {
   awk -v key="$2" '$1 == key { print $2 }' "$1"
 }
 
-# median prints the median of the numbers on stdin, the mean of the two
-# middle ones for an even count.
+# median prints the median of the numbers on stdin. For an even count it
+# prints the mean of the two middle ones.
 median() {
   sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.1f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
-# cpu_ticks prints the user plus system CPU time of process $1 in clock
-# ticks.
-cpu_ticks() {
+# process_ticks prints the user plus system CPU time of process $1 in
+# clock ticks.
+process_ticks() {
   awk '{ print $14 + $15 }' "/proc/$1/stat"
 }
 
-# per_pair prints ticks of CPU time per pair in microseconds, given the
-# ticks and the number of requests.
+# machine_ticks prints the busy, idle and steal clock ticks of all cores
+# together.
+machine_ticks() {
+  awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8, $5 + $6, $9 }' /proc/stat
+}
+
+# per_pair prints $1 clock ticks of CPU time per pair in microseconds,
+# for $2 requests.
 per_pair() {
-  awk -v ticks="$1" -v requests="$2" -v hz="$(getconf CLK_TCK)" \
+  awk -v ticks="$1" -v requests="$2" -v hz="$hz" \
     'BEGIN { if (requests > 0) printf "%.1f\n", ticks / hz * 1e6 / (requests / 2); else print 0 }'
 }
 
-echo "serve-load: $runs runs of wrk -t$threads -c$connections -d$duration on $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'))" >&2
-format='%-6s %9s %7s %7s %6s %10s %10s  %s\n'
+hz=$(getconf CLK_TCK)
+cpu_model=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')
+echo "serve-load: $runs runs of wrk -t$threads -c$connections -d$duration on $(nproc) cores ($cpu_model), $binary"
+format='%-6s %9s %7s %7s %6s %10s %10s %9s %6s %6s\n'
 # shellcheck disable=SC2059 # format is the table's layout.
-printf "$format" run pairs/s p50-µs p99-µs errors server-cpu wrk-cpu "load average before the run (1, 5, 15 min)"
+printf "$format" run pairs/s p50-µs p99-µs errors server-cpu wrk-cpu other-cpu steal load
 # shellcheck disable=SC2059
-printf "$format" "" "" "" "" "" µs/pair µs/pair ""
+printf "$format" "" "" "" "" "" µs/pair µs/pair % % 1-min
 : >"$work/table"
 for run in $(seq "$runs"); do
-  load=$(cut -d' ' -f1-3 /proc/loadavg)
+  load=$(cut -d' ' -f1 /proc/loadavg)
   start_server
 
-  server_before=$(cpu_ticks "$server_pid")
-  wrk_cpu=$( { TIMEFORMAT='%U %S'; time wrk -t"$threads" -c"$connections" -d"$duration" \
+  server_before=$(process_ticks "$server_pid")
+  read -r busy_before idle_before steal_before < <(machine_ticks)
+  wrk_times=$( { TIMEFORMAT='%U %S'; time wrk -t"$threads" -c"$connections" -d"$duration" \
     -s bench/serve-load.lua "$url" \
     -- experiments/data/coffees.csv experiments/data/preferences.json >"$work/wrk.out"; } 2>&1 )
-  server_ticks=$(( $(cpu_ticks "$server_pid") - server_before ))
+  read -r busy_after idle_after steal_after < <(machine_ticks)
+  server_ticks=$(( $(process_ticks "$server_pid") - server_before ))
   stop_server
 
   out="$work/wrk.out"
@@ -153,28 +168,32 @@ for run in $(seq "$runs"); do
     cat "$out" >&2
     exit 1
   fi
+
+  wrk_ticks=$(echo "$wrk_times" | awk -v hz="$hz" '{ printf "%d\n", ($1 + $2) * hz + 0.5 }')
   server_cpu=$(per_pair "$server_ticks" "$requests")
-  wrk_ticks=$(echo "$wrk_cpu" | awk -v hz="$(getconf CLK_TCK)" '{ printf "%d\n", ($1 + $2) * hz }')
   wrk_cpu=$(per_pair "$wrk_ticks" "$requests")
+  read -r other_cpu steal < <(awk -v busy=$((busy_after - busy_before)) \
+    -v idle=$((idle_after - idle_before)) -v steal=$((steal_after - steal_before)) \
+    -v ours=$((server_ticks + wrk_ticks)) \
+    'BEGIN { all = busy + idle + steal; other = busy - ours; if (other < 0) other = 0
+             printf "%.0f %.0f\n", 100 * other / all, 100 * steal / all }')
 
   # shellcheck disable=SC2059
-  printf "$format" "$run" "$pairs" "$p50" "$p99" "$errors" "$server_cpu" "$wrk_cpu" "$load"
+  printf "$format" "$run" "$pairs" "$p50" "$p99" "$errors" "$server_cpu" "$wrk_cpu" "$other_cpu" "$steal" "$load"
   if [ "$errors" != 0 ]; then
     grep -E '^(errors|status)_' "$out" | sed 's/^/       /'
   fi
-  echo "$pairs $p50 $p99 $errors $server_cpu $wrk_cpu" >>"$work/table"
+  echo "$pairs $p50 $p99 $errors $server_cpu $wrk_cpu $other_cpu $steal $load" >>"$work/table"
 done
 
 total_errors=$(awk '{ s += $4 } END { print s }' "$work/table")
+column_median() {
+  cut -d' ' -f"$1" "$work/table" | median
+}
 # shellcheck disable=SC2059
-printf "$format" median \
-  "$(cut -d' ' -f1 "$work/table" | median)" \
-  "$(cut -d' ' -f2 "$work/table" | median)" \
-  "$(cut -d' ' -f3 "$work/table" | median)" \
-  "$total_errors" \
-  "$(cut -d' ' -f5 "$work/table" | median)" \
-  "$(cut -d' ' -f6 "$work/table" | median)" \
-  "(errors: the total of all runs)"
+printf "$format" median "$(column_median 1)" "$(column_median 2)" "$(column_median 3)" "$total_errors" \
+  "$(column_median 5)" "$(column_median 6)" "$(column_median 7)" "$(column_median 8)" "$(column_median 9)"
+echo "(errors: the total of all runs)"
 if [ "$total_errors" != 0 ]; then
   exit 1
 fi

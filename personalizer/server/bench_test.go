@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -207,4 +208,80 @@ func runPairs(b *testing.B, pair func(rng *rand.Rand) error) {
 	if n := errorCount.Load(); n > 0 {
 		b.Fatalf("%d of %d pairs failed; the first: %v", n, b.N, firstError.Load())
 	}
+}
+
+// BenchmarkHandler measures the handler alone, without a network or an
+// HTTP server, so that `go test -cpuprofile` shows its own costs. It
+// ranks the coffee problem through the embedded loop's prepared path and
+// through Rank, and rewards ranked events. Building each request and its
+// httptest.ResponseRecorder is part of every operation.
+func BenchmarkHandler(b *testing.B) {
+	ranks := make([][]byte, 0, 36)
+	for _, name := range notebookNames {
+		for _, weather := range notebookWeathers {
+			for _, timeOfDay := range notebookTimes {
+				ranks = append(ranks, fmt.Appendf(nil, `{"contextFeatures":[{"name":%q,"weather":%q,"timeofday":%q}],"actions":%s,"eventId":"`,
+					name, weather, timeOfDay, notebookActions))
+			}
+		}
+	}
+	newHandler := func(b *testing.B, general bool) http.Handler {
+		loop, err := local.New(local.Options{
+			ModelUpdateEvery:     1000,
+			ModelExportFrequency: int64(time.Minute),
+			RewardWait:           int64(10 * time.Minute),
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if general {
+			return server.New(generalOnly{loop})
+		}
+		return server.New(loop)
+	}
+	rank := func(b *testing.B, h http.Handler, i int) string {
+		eventID := strconv.Itoa(i)
+		body := slices.Concat(ranks[i%len(ranks)], []byte(eventID), []byte(`"}`))
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("POST", "/personalizer/v1.0/rank", bytes.NewReader(body)))
+		if rec.Code != http.StatusCreated {
+			b.Fatalf("rank = %d %s, want 201", rec.Code, rec.Body)
+		}
+		return eventID
+	}
+
+	for _, general := range []bool{false, true} {
+		name := "rank_prepared"
+		if general {
+			name = "rank_general"
+		}
+		b.Run(name, func(b *testing.B) {
+			h := newHandler(b, general)
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				rank(b, h, i)
+				i++
+			}
+		})
+	}
+
+	b.Run("reward", func(b *testing.B) {
+		h := newHandler(b, false)
+		ids := make([]string, 10000)
+		for i := range ids {
+			ids[i] = rank(b, h, i)
+		}
+		body := []byte(`{"value":1}`)
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, httptest.NewRequest("POST", "/personalizer/v1.0/events/"+ids[i%len(ids)]+"/reward", bytes.NewReader(body)))
+			if rec.Code != http.StatusNoContent {
+				b.Fatalf("reward = %d %s, want 204", rec.Code, rec.Body)
+			}
+			i++
+		}
+	})
 }
