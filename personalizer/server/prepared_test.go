@@ -89,9 +89,9 @@ var invalidRanks = []struct {
 // and one only Rank, and requires byte-identical responses. The stream
 // mixes repeated and new contexts, three action lists, deferred
 // activation, excluded actions, event ids that need escaping, rewards,
-// missing rewards and invalid requests. It has more distinct contexts than
-// the cache has slots, so entries get replaced, and the serving model
-// refreshes every 7 events.
+// missing rewards, invalid requests, policy changes and a model reset. It
+// has more distinct contexts than the cache has slots, so entries get
+// replaced, and the serving model refreshes every 7 events.
 func TestPreparedPathMatchesRank(t *testing.T) {
 	fastLoop, fastClock := newEquivalenceLoop(t)
 	generalLoop, generalClock := newEquivalenceLoop(t)
@@ -122,6 +122,16 @@ func TestPreparedPathMatchesRank(t *testing.T) {
 	for i := range events {
 		fastClock.Set(int64(i))
 		generalClock.Set(int64(i))
+
+		// Policy and model changes reach both loops between events.
+		switch i {
+		case 500: // new interactions: the loop resets its model and term cache
+			changeBoth(t, "PUT", "configurations/policy", `{"name":"p","arguments":"--cb_explore_adf --epsilon 0.2 --power_t 0 --cb_type mtr -q :: --interactions FFj"}`, fastURL, generalURL)
+		case 900:
+			changeBoth(t, "DELETE", "model", "", fastURL, generalURL)
+		case 1200: // only the exploration changes: the model and terms stay
+			changeBoth(t, "PUT", "configurations/policy", `{"name":"p","arguments":"--cb_explore_adf --epsilon 0.05 --power_t 0 --cb_type mtr -q :: --interactions FFj"}`, fastURL, generalURL)
+		}
 
 		if i%50 == 49 {
 			invalid := invalidRanks[(i/50)%len(invalidRanks)]
@@ -192,6 +202,18 @@ func TestPreparedPathMatchesRank(t *testing.T) {
 
 	if got := fast.generalRanks.Load(); got != wantGeneral {
 		t.Errorf("%d rank requests reached Rank on the prepared server, want %d (excluded actions and requests only the loop rejects)", got, wantGeneral)
+	}
+}
+
+// changeBoth sends one configuration or model request to both servers and
+// requires success from each.
+func changeBoth(t *testing.T, method, path, body string, endpoints ...string) {
+	t.Helper()
+	for _, endpoint := range endpoints {
+		header := http.Header{"Content-Type": {"application/json"}}
+		if status, _, resp := send(t, method, endpoint+path, body, header); status/100 != 2 {
+			t.Fatalf("%s %s = %d %s, want 2xx", method, endpoint+path, status, resp)
+		}
 	}
 }
 
