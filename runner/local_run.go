@@ -68,7 +68,7 @@ func (w *worker) runLocal(ctx context.Context, exp *Experiment, key runKey, layo
 		if err != nil {
 			return failed(key, err)
 		}
-		eventID := EventID(exp.Seed, key.repetition, i)
+		eventID := st.eventID(i)
 		if err := loop.RankPrepared(eventID, p.DeferActivation, c.prepared.(*local.Context), actions, &decision); err != nil {
 			return failed(key, fmt.Errorf("arm %q, event %s: rank: %w", arm.Name, eventID, err))
 		}

@@ -71,7 +71,7 @@ func runRemote(ctx context.Context, exp *Experiment, key runKey, layout *eventLa
 				return failed(key, err)
 			}
 			contexts[j] = c
-			events[j] = chosenEvent{index: start + j, eventID: EventID(exp.Seed, key.repetition, start+j)}
+			events[j] = chosenEvent{index: start + j, eventID: st.eventID(start + j)}
 		}
 
 		err := forEach(ctx, n, opts.Concurrency, func(j int) error {

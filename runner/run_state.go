@@ -117,6 +117,7 @@ type runState struct {
 	epsilon     float64
 
 	pending pendingQueue
+	ids     eventIDs
 
 	part     string
 	file     *os.File
@@ -173,6 +174,11 @@ func newRunState(exp *Experiment, key runKey, layout *eventLayout, machine *rewa
 	}
 	st.file, st.writer = f, w
 	return st, nil
+}
+
+// eventID returns the id of event index of this run.
+func (st *runState) eventID(index int) string {
+	return st.ids.next(st.exp.Seed, st.key.repetition, index)
 }
 
 // drawContext draws the next context and returns its entry, preparing it

@@ -3,6 +3,7 @@ package runner
 import (
 	"encoding/hex"
 	"math/rand/v2"
+	"unsafe"
 )
 
 // Streams of random numbers derived from a repetition's seed. Each concern
@@ -37,6 +38,11 @@ func newStream(repetitionSeed uint64, stream uint64) *rand.Rand {
 // hex digits, the form the service generated. The same seed, repetition and
 // index always give the same id, in every arm.
 func EventID(seed uint64, repetition, index int) string {
+	return string(AppendEventID(nil, seed, repetition, index))
+}
+
+// AppendEventID appends the event id of [EventID] to dst.
+func AppendEventID(dst []byte, seed uint64, repetition, index int) []byte {
 	var raw [16]byte
 	hi := splitmix64(RepetitionSeed(seed, repetition) ^ splitmix64(uint64(index)))
 	lo := splitmix64(hi ^ uint64(index))
@@ -44,5 +50,24 @@ func EventID(seed uint64, repetition, index int) string {
 		raw[i] = byte(hi >> (56 - 8*i))
 		raw[8+i] = byte(lo >> (56 - 8*i))
 	}
-	return hex.EncodeToString(raw[:])
+	return hex.AppendEncode(dst, raw[:])
+}
+
+// eventIDs hands out event ids from shared blocks of memory, one allocation
+// per block instead of one per event. A block is never written again once
+// its ids are handed out, so the strings stay valid.
+type eventIDs struct {
+	block []byte
+}
+
+const eventIDBlock = 32 * 4096
+
+func (e *eventIDs) next(seed uint64, repetition, index int) string {
+	if cap(e.block)-len(e.block) < 32 {
+		e.block = make([]byte, 0, eventIDBlock)
+	}
+	start := len(e.block)
+	e.block = AppendEventID(e.block, seed, repetition, index)
+	id := e.block[start:len(e.block):len(e.block)]
+	return unsafe.String(&id[0], len(id))
 }
