@@ -53,3 +53,48 @@ func BenchmarkCompile(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkRewardRowsByExpected indexes a dataset that is a list of rows
+// by a value of type any, which goes through the dataset's index function.
+func BenchmarkRewardRowsByExpected(b *testing.B) {
+	datasets := map[string]any{
+		"rows": []any{
+			map[string]any{"id": "Latte", "type": "hot"},
+			map[string]any{"id": "Cappucino", "type": "hot"},
+		},
+	}
+	f, err := Compile(`rows[expected].type == action.features.type ? 1 : 0`, Position{Line: 1, Column: 1}, datasets, WithExpected())
+	if err != nil {
+		b.Fatal(err)
+	}
+	env := benchEnv()
+	env.Expected = 1
+	var m Machine
+
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, _, err := f.Reward(&m, &env); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkCompileChecked compiles against declared context variables and
+// action features, whose names Compile checks.
+func BenchmarkCompileChecked(b *testing.B) {
+	context := WithContext(
+		Variable{Name: "name", Values: []any{"Alice", "Bob", "Cathy", "Dave"}},
+		Variable{Name: "weather", Values: []any{"Sunny", "Rainy", "Snowy"}},
+	)
+	features := WithActionFeatures(
+		map[string]any{"type": "hot", "roast": "dark"},
+		map[string]any{"type": "cold", "roast": "light"},
+	)
+
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Compile(`context.name == "Alice" && action.features.type == "hot" ? 1 : 0`, Position{Line: 1, Column: 1}, nil, context, features); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

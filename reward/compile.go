@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"sort"
+	"strings"
 
 	"github.com/expr-lang/expr"
 	"github.com/expr-lang/expr/ast"
@@ -50,12 +52,21 @@ func (p Position) at(line, col int) (int, int) {
 	}
 }
 
-// Option changes how Compile treats a reward formula.
+// Option changes how Compile and CompileExpected treat a formula.
 type Option func(*options)
 
 type options struct {
 	clamp    bool
 	expected bool
+
+	// context and features are checked only when set by WithContext and
+	// WithActionFeatures.
+	context       []Variable
+	checkContext  bool
+	features      []map[string]any
+	checkFeatures bool
+
+	unloaded []string
 }
 
 // Clamp makes Reward clamp values outside [-1, 1] into the range and report
@@ -66,6 +77,42 @@ func Clamp() Option { return func(o *options) { o.clamp = true } }
 // expected formula. Without it, a formula that reads expected fails to
 // compile.
 func WithExpected() Option { return func(o *options) { o.expected = true } }
+
+// WithContext declares every context variable, so that a formula that
+// reads context.X fails to compile unless X is one of vars. A member of a
+// variable, such as context.shopper.age, must be a key of at least one of
+// the variable's values, and a string, number or bool has no members.
+// Without WithContext, any name under context compiles.
+func WithContext(vars ...Variable) Option {
+	return func(o *options) {
+		o.context = vars
+		o.checkContext = true
+	}
+}
+
+// WithActionFeatures declares the features of every action, each as the
+// one map formulas see as action.features, so that a formula that reads
+// action.features.X fails to compile unless at least one action has the
+// feature X. Without WithActionFeatures, any feature name compiles.
+func WithActionFeatures(features ...map[string]any) Option {
+	return func(o *options) {
+		o.features = features
+		o.checkFeatures = true
+	}
+}
+
+// WithUnloadedDatasets names datasets that failed to load. A formula may
+// read them as values of any type, so that their failure causes no second
+// error. If the formula has no other error, Compile returns an error that
+// matches ErrUnloadedDataset.
+func WithUnloadedDatasets(names ...string) Option {
+	return func(o *options) { o.unloaded = append(o.unloaded, names...) }
+}
+
+// ErrUnloadedDataset is the error, matched with errors.Is, of a formula
+// that compiles except that it reads a dataset named by
+// WithUnloadedDatasets.
+var ErrUnloadedDataset = errors.New("the formula reads a dataset that failed to load")
 
 // Formula is a compiled formula. It is safe for concurrent use; each
 // goroutine evaluates it with its own Machine.
@@ -110,7 +157,7 @@ func Compile(src string, pos Position, datasets map[string]any, opts ...Option) 
 	if !o.expected {
 		hidden["expected"] = "expected is not defined: define an expected formula in the experiment to use it"
 	}
-	f, err := compile(src, pos, datasets, hidden)
+	f, err := compile(src, pos, datasets, hidden, &o)
 	if err != nil {
 		return nil, err
 	}
@@ -127,7 +174,13 @@ func Compile(src string, pos Position, datasets map[string]any, opts ...Option) 
 // read context, event and the datasets, but not action, ranking,
 // probability or expected, so callers can evaluate it once per event
 // before ranking. Its result may have any type. Errors are as for Compile.
-func CompileExpected(src string, pos Position, datasets map[string]any) (*Formula, error) {
+// Of the options, only WithContext and WithUnloadedDatasets apply.
+func CompileExpected(src string, pos Position, datasets map[string]any, opts ...Option) (*Formula, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
+
 	const notDefined = " is not defined in the expected formula: it describes the context before any action is chosen"
 	hidden := map[string]string{
 		"action":      "action" + notDefined,
@@ -135,17 +188,17 @@ func CompileExpected(src string, pos Position, datasets map[string]any) (*Formul
 		"probability": "probability" + notDefined,
 		"expected":    "expected" + notDefined,
 	}
-	return compile(src, pos, datasets, hidden)
+	return compile(src, pos, datasets, hidden, &o)
 }
 
 // compile compiles src with the names in hidden rejected, each with its
 // message.
-func compile(src string, pos Position, datasets map[string]any, hidden map[string]string) (*Formula, error) {
+func compile(src string, pos Position, datasets map[string]any, hidden map[string]string, o *options) (*Formula, error) {
 	if err := checkDatasetNames(datasets); err != nil {
 		return nil, err
 	}
 
-	b := &binder{datasets: datasets, hidden: hidden, names: map[string]bool{}}
+	b := newBinder(datasets, hidden, o)
 	opts := []expr.Option{
 		expr.Env(Env{}),
 		expr.MaxNodes(MaxNodes),
@@ -155,6 +208,10 @@ func compile(src string, pos Position, datasets map[string]any, hidden map[strin
 		expr.Patch(b),
 	}
 	opts = append(opts, functions()...)
+	opts = append(opts, rowsFunctions(b.rows)...)
+	if len(o.unloaded) > 0 {
+		opts = append(opts, unloadedFunction())
+	}
 	program, err := expr.Compile(src, opts...)
 
 	// The binder's errors come first: a rejected name also makes the type
@@ -164,6 +221,11 @@ func compile(src string, pos Position, datasets map[string]any, hidden map[strin
 	}
 	if err != nil {
 		return nil, newError(src, pos, err)
+	}
+	if b.unloaded != nil {
+		e := newError(src, pos, b.unloaded)
+		e.Err = ErrUnloadedDataset
+		return nil, e
 	}
 	// Let declarations cannot hide a top-level name, so a name that the
 	// formula declares is never a top-level one.
@@ -217,7 +279,8 @@ func (f *Formula) errorAtStart(msg string) error {
 }
 
 // binder is the expr patch visitor that records the names a formula reads,
-// rejects hidden names and binds each dataset name to its value.
+// rejects hidden names, binds each dataset name to its value and checks
+// the members the formula reads.
 type binder struct {
 	datasets map[string]any
 	hidden   map[string]string
@@ -226,33 +289,103 @@ type binder struct {
 	locals []string
 	// err is the rejected name that comes first in the formula.
 	err *file.Error
+
+	// context and features are what WithContext and WithActionFeatures
+	// declared; they are checked only when checkContext and checkFeatures
+	// are set.
+	context       []Variable
+	checkContext  bool
+	features      []map[string]any
+	checkFeatures bool
+	// shapes caches the shapes of context variables, action.features and
+	// datasets, by the name the formula reads them with.
+	shapes map[string]*shape
+
+	// constants are the nodes that bind a dataset, with its name.
+	constants map[*ast.ConstantNode]string
+	// rows are the datasets that are lists of rows.
+	rows map[string][]any
+	// rowCalls are the calls that index a list of rows, with its name.
+	rowCalls map[*ast.CallNode]string
+
+	unloadedNames []string
+	// unloaded is the first place the formula reads an unloaded dataset.
+	unloaded *file.Error
+}
+
+func newBinder(datasets map[string]any, hidden map[string]string, o *options) *binder {
+	b := &binder{
+		datasets:      datasets,
+		hidden:        hidden,
+		names:         map[string]bool{},
+		context:       o.context,
+		checkContext:  o.checkContext,
+		features:      o.features,
+		checkFeatures: o.checkFeatures,
+		shapes:        map[string]*shape{},
+		constants:     map[*ast.ConstantNode]string{},
+		rows:          map[string][]any{},
+		rowCalls:      map[*ast.CallNode]string{},
+		unloadedNames: o.unloaded,
+	}
+	for name, v := range datasets {
+		if rows, ok := isRows(v); ok {
+			b.rows[name] = rows
+		}
+	}
+	return b
 }
 
 func (b *binder) Visit(node *ast.Node) {
 	switch n := (*node).(type) {
 	case *ast.IdentifierNode:
-		b.names[n.Value] = true
-		if n.Value == "$env" {
-			b.reject(n.Location(), "$env is not supported: read context, action, ranking, probability, event, expected and the datasets by name")
-			return
-		}
-		if msg, ok := b.hidden[n.Value]; ok {
-			b.reject(n.Location(), msg)
-			return
-		}
-		if v, ok := b.datasets[n.Value]; ok {
-			if v == nil {
-				ast.Patch(node, &ast.NilNode{})
-			} else {
-				ast.Patch(node, &ast.ConstantNode{Value: v})
-			}
-		}
+		b.visitIdentifier(node, n)
+
+	case *ast.MemberNode:
+		b.visitMember(node, n)
 
 	case *ast.VariableDeclaratorNode:
 		b.locals = append(b.locals, n.Name)
 		if IsReserved(n.Name) || b.isDataset(n.Name) {
 			b.reject(n.Location(), fmt.Sprintf("let %s hides the name %s; choose another variable name", n.Name, n.Name))
 		}
+	}
+}
+
+func (b *binder) visitIdentifier(node *ast.Node, n *ast.IdentifierNode) {
+	b.names[n.Value] = true
+	switch {
+	case n.Value == "$env":
+		b.reject(n.Location(), "$env is not supported: read context, action, ranking, probability, event, expected and the datasets by name")
+		return
+	case strings.HasPrefix(n.Value, "$"):
+		// Names with a '$' are the binder's own functions.
+		b.reject(n.Location(), "unknown name "+n.Value)
+		return
+	}
+	if msg, ok := b.hidden[n.Value]; ok {
+		b.reject(n.Location(), msg)
+		return
+	}
+
+	if slices.Contains(b.unloadedNames, n.Value) {
+		// The call has type any, so every use of the dataset type-checks.
+		ast.Patch(node, &ast.CallNode{Callee: &ast.IdentifierNode{Value: unloadedFunctionName}})
+		if b.unloaded == nil || n.Location().From < b.unloaded.From {
+			b.unloaded = &file.Error{Location: n.Location(), Message: fmt.Sprintf("dataset %s failed to load", n.Value)}
+		}
+		return
+	}
+
+	v, ok := b.datasets[n.Value]
+	switch {
+	case !ok:
+	case v == nil:
+		ast.Patch(node, &ast.NilNode{})
+	default:
+		c := &ast.ConstantNode{Value: v}
+		ast.Patch(node, c)
+		b.constants[c] = n.Value
 	}
 }
 
