@@ -89,7 +89,7 @@ func (d *Dataset) parseJSON(data []byte) error {
 }
 
 // parseJSONL reads one JSON object per line; blank lines are skipped. It
-// returns the file line of each row.
+// returns the file line of each row, and an error for a file without rows.
 func (d *Dataset) parseJSONL(data []byte) ([]int, error) {
 	var lines []int
 	sc := bufio.NewScanner(bytes.NewReader(data))
@@ -112,6 +112,9 @@ func (d *Dataset) parseJSONL(data []byte) ([]int, error) {
 	}
 	if err := sc.Err(); err != nil {
 		return nil, fmt.Errorf("read %s: %w", d.Path, err)
+	}
+	if len(d.Rows) == 0 {
+		return nil, &Error{File: d.Path, Line: 1, Message: "the file has no rows: a JSONL dataset needs one JSON object per line"}
 	}
 
 	d.Value = rowsValue(d.Rows)
@@ -146,8 +149,8 @@ func offsetPosition(data []byte, offset int64) (line, col int) {
 	return line, max(col, 1)
 }
 
-// parseCSV reads a header row and the rows under it. Values keep their
-// text: "007" stays "007". It returns the file line of each row.
+// parseCSV reads a header row and at least one row under it. Values keep
+// their text: "007" stays "007". It returns the file line of each row.
 func (d *Dataset) parseCSV(data []byte) ([]int, error) {
 	r := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(data, []byte("\uFEFF"))))
 	header, err := r.Read()
@@ -188,6 +191,9 @@ func (d *Dataset) parseCSV(data []byte) ([]int, error) {
 		line, _ := r.FieldPos(0)
 		d.Rows = append(d.Rows, row)
 		lines = append(lines, line)
+	}
+	if len(d.Rows) == 0 {
+		return nil, &Error{File: d.Path, Line: 1, Message: "the file has a header but no rows: add at least one row under the header"}
 	}
 
 	d.Value = rowsValue(d.Rows)

@@ -57,27 +57,40 @@ func Load(path string) (*Experiment, error) {
 	if err := l.err(); err != nil {
 		return nil, err
 	}
-	exp.Warnings = interactionWarnings(exp)
+	exp.Warnings = l.warnings(exp)
 	return exp, nil
 }
 
-// LoadAll loads every file and also checks that no two experiments share a
-// name, because the name is the results folder. The error, if any, is one
-// ErrorList with the problems of every file, file by file.
+// LoadAll loads every file and also checks that no file is given twice
+// and no two experiments share a name, because the name is the results
+// folder. The error, if any, is one ErrorList with the problems of every
+// file, file by file.
 func LoadAll(paths []string) ([]*Experiment, error) {
 	var (
 		exps  []*Experiment
 		errs  ErrorList
 		names = map[string]string{}
+		// given are the files read so far. A path that cannot be read
+		// matches none, and loading it reports why.
+		given []givenFile
 	)
 	for _, path := range paths {
+		if info, err := os.Stat(path); err == nil {
+			i := slices.IndexFunc(given, func(g givenFile) bool { return os.SameFile(g.info, info) })
+			if i >= 0 {
+				errs = append(errs, &Error{File: path, Message: fmt.Sprintf("the experiment file is given twice, also as %s; give each file once", given[i].path)})
+				continue
+			}
+			given = append(given, givenFile{path: path, info: info})
+		}
+
 		l := newLoader(path)
 		exp := l.load()
 		if err := l.err(); err != nil {
 			errs = append(errs, asErrorList(path, err)...)
 			continue
 		}
-		exp.Warnings = interactionWarnings(exp)
+		exp.Warnings = l.warnings(exp)
 
 		if other, ok := names[exp.Name]; ok {
 			errs = append(errs, &Error{File: path, Line: l.nameLine, Column: l.nameColumn,
@@ -94,6 +107,13 @@ func LoadAll(paths []string) ([]*Experiment, error) {
 	return exps, nil
 }
 
+// givenFile is an experiment file as LoadAll was given it, with the
+// os.FileInfo that identifies the file behind two different paths.
+type givenFile struct {
+	path string
+	info os.FileInfo
+}
+
 // loader reads one experiment file and collects every problem in it.
 type loader struct {
 	*errorList
@@ -102,12 +122,17 @@ type loader struct {
 	// lines are the file's lines, to locate formulas' text.
 	lines []string
 	exp   *Experiment
-	// nameLine and nameColumn locate the experiment's name.
-	nameLine, nameColumn int
+	// nameLine and nameColumn locate the experiment's name, and
+	// eventsLine and eventsColumn its events.
+	nameLine, nameColumn     int
+	eventsLine, eventsColumn int
 	// datasets caches each dataset file read, by name, path and key.
 	datasets map[string]*Dataset
 	// topLevel is set while decodeTopLevel runs.
 	topLevel bool
+	// columns are the ctx_ columns of events.parquet that the arms decoded
+	// so far give, by name.
+	columns map[string]contextColumn
 }
 
 func newLoader(path string) *loader {
@@ -116,6 +141,7 @@ func newLoader(path string) *loader {
 		path:      path,
 		dir:       filepath.Dir(path),
 		datasets:  map[string]*Dataset{},
+		columns:   map[string]contextColumn{},
 		exp:       &Experiment{File: path},
 	}
 }
@@ -164,7 +190,7 @@ func (l *loader) parse(data []byte) *yaml.Node {
 	var doc yaml.Node
 	err := dec.Decode(&doc)
 	if errors.Is(err, io.EOF) {
-		l.add(0, 0, "the file is empty: an experiment needs at least name, events, actions and reward")
+		l.add(0, 0, emptyFile)
 		return nil
 	}
 	if err != nil {
@@ -173,12 +199,47 @@ func (l *loader) parse(data []byte) *yaml.Node {
 	}
 
 	var next yaml.Node
-	if err := dec.Decode(&next); err == nil {
-		l.add(next.Line, next.Column, "a second YAML document starts here: an experiment file holds one document, so split it into two files")
-	} else if !errors.Is(err, io.EOF) {
+	err = dec.Decode(&next)
+	switch {
+	case errors.Is(err, io.EOF):
+	case err != nil:
 		l.addErr(l.yamlError(err))
+	case isEmptyDocument(&doc) && onlyEmptyDocuments(dec, &next):
+		l.add(0, 0, emptyFile)
+		return nil
+	case isEmptyDocument(&doc):
+		l.add(next.Line, next.Column, "a second YAML document starts here, after an empty one: an experiment file holds one document, so remove the first ---")
+		return nil
+	default:
+		l.add(next.Line, next.Column, "a second YAML document starts here: an experiment file holds one document, so split it into two files")
 	}
 	return doc.Content[0]
+}
+
+// emptyFile is the message of a file without content.
+const emptyFile = "the file is empty: an experiment needs at least name, events, actions and reward"
+
+// isEmptyDocument reports a document with no content, as between two
+// "---" lines.
+func isEmptyDocument(doc *yaml.Node) bool {
+	n := doc.Content[0]
+	return n.Kind == yaml.ScalarNode && n.ShortTag() == tagNull && n.Value == "" && n.Style == 0
+}
+
+// onlyEmptyDocuments reports whether next and every document after it in
+// dec are empty. A syntax error counts as content.
+func onlyEmptyDocuments(dec *yaml.Decoder, next *yaml.Node) bool {
+	for isEmptyDocument(next) {
+		*next = yaml.Node{}
+		err := dec.Decode(next)
+		if errors.Is(err, io.EOF) {
+			return true
+		}
+		if err != nil {
+			return false
+		}
+	}
+	return false
 }
 
 // yamlError positions a YAML syntax error at the line it names.
@@ -242,6 +303,7 @@ func (l *loader) decodeGrid(root *yaml.Node, ps []pair) {
 			l.add(n.Line, n.Column, "events must be greater than 0, got %d", v)
 		}
 		exp.Events = v
+		l.eventsLine, l.eventsColumn = n.Line, n.Column
 	}
 
 	exp.BatchSize = min(defaultBatchSize, max(exp.Events, 1))

@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"maps"
 	"strings"
 
 	"github.com/rankloop/rankloop/personalizer"
@@ -27,20 +28,29 @@ var (
 func (l *loader) decodeArm(name string, ps []pair) *Arm {
 	arm := &Arm{Name: name, Threshold: defaultThreshold}
 
-	datasets := l.decodeDatasets(lookup(ps, "datasets"))
+	datasets, failed := l.decodeDatasets(lookup(ps, "datasets"))
 	arm.Datasets = datasets
+	// byName binds a dataset that failed to load to nil, so that its uses
+	// report no second error.
 	byName := map[string]*Dataset{}
 	values := map[string]any{}
 	for _, d := range datasets {
 		byName[d.Name] = d
 		values[d.Name] = d.Value
 	}
-
-	if n := lookup(ps, "context"); n != nil {
-		arm.Context = l.decodeContext(n, byName)
+	for _, name := range failed {
+		byName[name] = nil
 	}
+
+	var declared []declaredVar
+	if n := lookup(ps, "context"); n != nil {
+		declared = l.decodeContext(n, byName)
+		arm.Context = loadedVars(declared)
+		l.checkColumns(name, declared)
+	}
+	actionsLoaded := false
 	if n := lookup(ps, "actions"); n != nil {
-		arm.Actions = l.decodeActions(n, byName)
+		arm.Actions, actionsLoaded = l.decodeActions(n, byName)
 	}
 
 	if n := lookup(ps, "clamp_rewards"); n != nil {
@@ -54,7 +64,16 @@ func (l *loader) decodeArm(name string, ps []pair) *Arm {
 			arm.Threshold = v
 		}
 	}
-	l.decodeFormulas(arm, ps, values)
+	opts := []reward.Option{reward.WithUnloadedDatasets(formulaNames(failed)...)}
+	// The top level's context and actions are checked against the arms,
+	// which may replace them.
+	if !l.topLevel {
+		opts = append(opts, reward.WithContext(formulaContext(declared)...))
+		if actionsLoaded {
+			opts = append(opts, reward.WithActionFeatures(actionFeatures(arm.Actions)...))
+		}
+	}
+	l.decodeFormulas(arm, ps, values, opts)
 
 	var activation *yaml.Node
 	arm.Rewards, activation = l.decodeRewards(lookup(ps, "rewards"))
@@ -66,12 +85,11 @@ func (l *loader) decodeArm(name string, ps []pair) *Arm {
 }
 
 // decodeFormulas compiles the expected and reward formulas against the
-// arm's datasets.
-func (l *loader) decodeFormulas(arm *Arm, ps []pair, datasets map[string]any) {
-	var opts []reward.Option
+// arm's datasets, with opts that declare what else they may read.
+func (l *loader) decodeFormulas(arm *Arm, ps []pair, datasets map[string]any, opts []reward.Option) {
 	if p, ok := lookupPair(ps, "expected"); ok {
 		arm.Expected = l.formula(p.key, p.value, func(src string, pos reward.Position) (*reward.Formula, error) {
-			return reward.CompileExpected(src, pos, datasets)
+			return reward.CompileExpected(src, pos, datasets, opts...)
 		})
 		opts = append(opts, reward.WithExpected())
 	}
@@ -84,6 +102,52 @@ func (l *loader) decodeFormulas(arm *Arm, ps []pair, datasets map[string]any) {
 			return reward.Compile(src, pos, datasets, opts...)
 		})
 	}
+}
+
+// formulaContext returns the context variables as formulas see them. A
+// variable that failed to load has no values, so any member of it
+// compiles.
+func formulaContext(declared []declaredVar) []reward.Variable {
+	vars := make([]reward.Variable, 0, len(declared))
+	for _, d := range declared {
+		v := reward.Variable{Name: d.v.Name}
+		switch {
+		case !d.ok:
+		case d.v.From != nil:
+			v.Values = make([]any, len(d.v.From.Rows))
+			for i, row := range d.v.From.Rows {
+				v.Values[i] = row
+			}
+		default:
+			v.Values = d.v.Values
+		}
+		vars = append(vars, v)
+	}
+	return vars
+}
+
+// actionFeatures returns each action's features as the one map formulas
+// see as action.features.
+func actionFeatures(actions []personalizer.RankableAction) []map[string]any {
+	out := make([]map[string]any, len(actions))
+	for i, a := range actions {
+		out[i] = map[string]any{}
+		for _, f := range a.Features {
+			maps.Copy(out[i], f)
+		}
+	}
+	return out
+}
+
+// formulaNames returns the names that formulas can read as datasets.
+func formulaNames(names []string) []string {
+	var out []string
+	for _, name := range names {
+		if reward.CheckName(name) == nil {
+			out = append(out, name)
+		}
+	}
+	return out
 }
 
 // decodePersonalizer reads the personalizer section and fills in the

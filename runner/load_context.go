@@ -20,32 +20,37 @@ var (
 )
 
 // decodeDatasets reads the datasets section and each dataset's file, in
-// file order. A file is read once however many arms name it.
-func (l *loader) decodeDatasets(n *yaml.Node) []*Dataset {
+// file order. A file is read once however many arms name it. It also
+// returns the names of the datasets that failed to load, whose uses
+// report no further error.
+func (l *loader) decodeDatasets(n *yaml.Node) (loaded []*Dataset, failed []string) {
 	if n == nil {
-		return nil
+		return nil, nil
 	}
 	ps, ok := l.pairs(n, "datasets")
 	if !ok {
-		return nil
+		return nil, nil
 	}
 
-	var out []*Dataset
 	for _, p := range ps {
 		name := p.key.Value
 		if err := reward.CheckName(name); err != nil {
 			l.add(p.key.Line, p.key.Column, "%v", err)
+			failed = append(failed, name)
 			continue
 		}
 		file, key, at, ok := l.datasetSource(name, p.value)
 		if !ok {
+			failed = append(failed, name)
 			continue
 		}
 		if d := l.readDataset(name, file, key, at); d != nil {
-			out = append(out, d)
+			loaded = append(loaded, d)
+		} else {
+			failed = append(failed, name)
 		}
 	}
-	return out
+	return loaded, failed
 }
 
 // datasetSource reads a dataset's value: a path, or {file, key}. It also
@@ -110,22 +115,42 @@ func (l *loader) readDataset(name, file, key string, at *yaml.Node) *Dataset {
 	return d
 }
 
-// decodeContext reads the context variables in file order.
-func (l *loader) decodeContext(n *yaml.Node, datasets map[string]*Dataset) []ContextVar {
+// declaredVar is one context variable as the file declares it.
+type declaredVar struct {
+	key *yaml.Node
+	v   ContextVar
+	// ok is false for a variable that failed to load.
+	ok bool
+}
+
+// decodeContext reads the context variables in file order, also those
+// that fail to load, whose names formulas may still read. In datasets, a
+// name bound to nil is a dataset that failed to load.
+func (l *loader) decodeContext(n *yaml.Node, datasets map[string]*Dataset) []declaredVar {
 	ps, ok := l.pairs(n, "context")
 	if !ok {
 		return nil
 	}
 
-	var out []ContextVar
+	var out []declaredVar
 	for _, p := range ps {
 		name := p.key.Value
 		if name == "" {
 			l.add(p.key.Line, p.key.Column, "a context variable needs a name")
 			continue
 		}
-		if v, ok := l.contextVar(name, p.value, datasets); ok {
-			out = append(out, v)
+		v, ok := l.contextVar(name, p.value, datasets)
+		out = append(out, declaredVar{key: p.key, v: v, ok: ok})
+	}
+	return out
+}
+
+// loadedVars returns the variables of the entries that loaded.
+func loadedVars(entries []declaredVar) []ContextVar {
+	var out []ContextVar
+	for _, e := range entries {
+		if e.ok {
+			out = append(out, e.v)
 		}
 	}
 	return out
@@ -201,6 +226,9 @@ func (l *loader) contextRows(v ContextVar, n *yaml.Node, datasets map[string]*Da
 	case !ok:
 		l.add(from.Line, from.Column, "%s: no dataset named %q%s", what, name, datasetHint(name, datasets))
 		return v, false
+	case d == nil:
+		// The dataset's own error is reported.
+		return v, false
 	case d.Rows == nil:
 		l.add(from.Line, from.Column, "%s: dataset %s is not a list of rows: use a CSV or JSONL file, or a JSON array of objects", what, name)
 		return v, false
@@ -212,15 +240,23 @@ func (l *loader) contextRows(v ContextVar, n *yaml.Node, datasets map[string]*Da
 	return v, true
 }
 
-// datasetHint suggests the dataset closest to an unknown name, or lists
-// the datasets.
+// datasetHint suggests the loaded dataset closest to an unknown name, or
+// lists the loaded datasets.
 func datasetHint(name string, datasets map[string]*Dataset) string {
-	names := slices.Sorted(maps.Keys(datasets))
+	var names []string
+	for _, n := range slices.Sorted(maps.Keys(datasets)) {
+		if datasets[n] != nil {
+			names = append(names, n)
+		}
+	}
 	if s := suggest(name, names); s != "" {
 		return s
 	}
-	if len(names) == 0 {
+	switch {
+	case len(datasets) == 0:
 		return "; the experiment defines no datasets"
+	case len(names) == 0:
+		return ""
 	}
 	return "; datasets: " + strings.Join(names, ", ")
 }
@@ -259,39 +295,48 @@ func (l *loader) uniqueValues(nodes []*yaml.Node, values []any, what string) boo
 }
 
 // decodeActions reads the actions: a dataset of rows with an id column, or
-// an inline list of {id, features}.
-func (l *loader) decodeActions(n *yaml.Node, datasets map[string]*Dataset) []personalizer.RankableAction {
+// an inline list of {id, features}. It reports whether every action
+// loaded, so that their features are all known.
+func (l *loader) decodeActions(n *yaml.Node, datasets map[string]*Dataset) ([]personalizer.RankableAction, bool) {
+	found := l.found
 	var out []personalizer.RankableAction
 	switch deref(n).Kind {
 	case yaml.ScalarNode:
-		out = l.datasetActions(n, datasets)
+		var ok bool
+		out, ok = l.datasetActions(n, datasets)
+		if !ok {
+			return nil, false
+		}
 	case yaml.SequenceNode:
 		out = l.inlineActions(n)
 	default:
 		l.add(n.Line, n.Column, "actions must be a dataset name or a list of {id, features}, got %s", kindName(n))
-		return nil
+		return nil, false
 	}
-	return out
+	return out, l.found == found
 }
 
 // datasetActions turns a dataset's rows into actions: the id column is the
-// id, and every other column a feature.
-func (l *loader) datasetActions(n *yaml.Node, datasets map[string]*Dataset) []personalizer.RankableAction {
+// id, and every other column a feature. It returns false when the dataset
+// failed to load, which reports its own error.
+func (l *loader) datasetActions(n *yaml.Node, datasets map[string]*Dataset) ([]personalizer.RankableAction, bool) {
 	name, ok := l.str(n, "actions")
 	if !ok {
-		return nil
+		return nil, false
 	}
 	d, ok := datasets[name]
 	switch {
 	case !ok:
 		l.add(n.Line, n.Column, "actions: no dataset named %q%s", name, datasetHint(name, datasets))
-		return nil
+		return nil, false
+	case d == nil:
+		return nil, false
 	case d.Rows == nil:
 		l.add(n.Line, n.Column, "actions: dataset %s is not a list of rows: use a CSV or JSONL file, or a JSON array of objects, with an id column", name)
-		return nil
+		return nil, false
 	case len(d.Rows) == 0:
 		l.add(n.Line, n.Column, "actions: dataset %s has no rows", name)
-		return nil
+		return nil, false
 	}
 
 	out := make([]personalizer.RankableAction, 0, len(d.Rows))
@@ -302,7 +347,7 @@ func (l *loader) datasetActions(n *yaml.Node, datasets map[string]*Dataset) []pe
 			// Report the first row only: a missing column is missing in
 			// every row.
 			l.add(n.Line, n.Column, "actions: row %d of dataset %s: id column %v; actions need an id column", i+1, name, err)
-			return nil
+			return nil, false
 		}
 		if prev, dup := first[id]; dup {
 			l.add(n.Line, n.Column, "actions: rows %d and %d of dataset %s have the same id %q; action ids must be unique", prev+1, i+1, name, id)
@@ -318,7 +363,7 @@ func (l *loader) datasetActions(n *yaml.Node, datasets map[string]*Dataset) []pe
 		}
 		out = append(out, personalizer.RankableAction{ID: id, Features: []map[string]any{rankFeatures(features)}})
 	}
-	return out
+	return out, true
 }
 
 // rankFeatures unwraps a row in Rank's own action format, whose only

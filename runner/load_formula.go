@@ -24,8 +24,12 @@ func (l *loader) formula(key, value *yaml.Node, compile func(src string, pos rew
 
 	pos := l.formulaPosition(key, n)
 	f, err := compile(n.Value, pos)
-	if err == nil {
+	switch {
+	case err == nil:
 		return f
+	case errors.Is(err, reward.ErrUnloadedDataset):
+		// The dataset's own error is reported.
+		return nil
 	}
 
 	var rerr *reward.Error

@@ -1,7 +1,9 @@
 package runner
 
 import (
+	"errors"
 	"math"
+	"math/big"
 	"slices"
 	"strconv"
 	"strings"
@@ -147,8 +149,13 @@ func (l *errorList) str(n *yaml.Node, what string) (string, bool) {
 	return s.Value, true
 }
 
+// maxExactFloat is 2^53, the largest magnitude up to which float64 holds
+// every integer exactly.
+const maxExactFloat = 1 << 53
+
 // integer returns a scalar as an int. A float with no fraction, such as
-// 1e6, is accepted; 10.5 is not truncated but reported.
+// 1e6, is accepted up to 2^53; 10.5 is not truncated but reported. An
+// integer outside the range of int is reported with the range's bound.
 func (l *errorList) integer(n *yaml.Node, what string) (int, bool) {
 	s, ok := l.scalar(n, what)
 	if !ok {
@@ -161,14 +168,38 @@ func (l *errorList) integer(n *yaml.Node, what string) (int, bool) {
 		if err := s.Decode(&v); err == nil {
 			return v, true
 		}
+		// YAML reads digits with underscores and 0x, 0o and 0b prefixes
+		// as integers too.
+		if b, ok := new(big.Int).SetString(strings.ReplaceAll(s.Value, "_", ""), 0); ok {
+			l.outOfRange(s, what, b.Sign())
+			return 0, false
+		}
 	case tagFloat:
 		f, err := strconv.ParseFloat(s.Value, 64)
-		if err == nil && f == math.Trunc(f) && math.Abs(f) <= 1<<53 {
+		switch {
+		case err != nil && !errors.Is(err, strconv.ErrRange), f != math.Trunc(f):
+		case math.Abs(f) >= math.MaxInt64:
+			l.outOfRange(s, what, int(math.Copysign(1, f)))
+			return 0, false
+		case math.Abs(f) > maxExactFloat:
+			l.add(s.Line, s.Column, "%s %q is larger than 2^53 (%d), beyond which a number in exponent or decimal form may not be exact; write the integer in digits", what, s.Value, maxExactFloat)
+			return 0, false
+		default:
 			return int(f), true
 		}
 	}
 	l.add(s.Line, s.Column, "%s must be an integer, got %q", what, s.Value)
 	return 0, false
+}
+
+// outOfRange reports an integer beyond the range of int, on the side of
+// sign.
+func (l *errorList) outOfRange(s *yaml.Node, what string, sign int) {
+	if sign < 0 {
+		l.add(s.Line, s.Column, "%s is too small: the minimum is %d, got %q", what, math.MinInt, s.Value)
+		return
+	}
+	l.add(s.Line, s.Column, "%s is too large: the maximum is %d, got %q", what, math.MaxInt, s.Value)
 }
 
 // number returns a scalar as a finite float64.

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -336,6 +337,91 @@ func TestLoadAll(t *testing.T) {
 	exps, err = LoadAll([]string{a})
 	if err != nil || len(exps) != 1 || exps[0].Name != "same" {
 		t.Errorf("LoadAll(a) = %v, %v; want one experiment", exps, err)
+	}
+}
+
+func TestLoadAllSameFileTwice(t *testing.T) {
+	dir := t.TempDir()
+	a := filepath.Join(dir, "a.yaml")
+	if err := os.WriteFile(a, []byte("name: a\nevents: 100\nactions: [{id: x}]\nreward: \"1\"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "link.yaml")
+	if err := os.Symlink(a, link); err != nil {
+		t.Fatal(err)
+	}
+	dotted := dir + string(filepath.Separator) + "." + string(filepath.Separator) + "a.yaml"
+
+	for _, second := range []string{a, dotted, link} {
+		exps, err := LoadAll([]string{a, second})
+		if exps != nil {
+			t.Errorf("LoadAll(a, %s) returned %d experiments with an error", second, len(exps))
+		}
+		want := second + ": the experiment file is given twice, also as " + a + "; give each file once"
+		if err == nil || err.Error() != want {
+			t.Errorf("LoadAll(a, %s) error\n got: %v\nwant: %s", second, err, want)
+		}
+	}
+}
+
+func TestLoadWarnsFewEvents(t *testing.T) {
+	tests := []struct {
+		events int
+		want   []string
+	}{
+		{10, []string{`x.yaml:2:9: events 10 is fewer than 100, the window of the summary's moving average, so the moving average never fills and "events to threshold" is always never; run at least 100 events`}},
+		{99, []string{`x.yaml:2:9: events 99 is fewer than 100, the window of the summary's moving average, so the moving average never fills and "events to threshold" is always never; run at least 100 events`}},
+		{100, nil},
+	}
+	for _, tt := range tests {
+		path := writeExperiment(t, fmt.Sprintf("name: x\nevents: %d\nactions: [{id: a}]\nreward: \"1\"\n", tt.events))
+		exp, err := Load(path)
+		if err != nil {
+			t.Fatalf("Load with %d events: %v", tt.events, err)
+		}
+		var got []string
+		for _, w := range exp.Warnings {
+			got = append(got, strings.ReplaceAll(w, filepath.Dir(path)+string(filepath.Separator), ""))
+		}
+		if diff := cmp.Diff(tt.want, got); diff != "" {
+			t.Errorf("warnings with %d events (-want +got):\n%s", tt.events, diff)
+		}
+
+		exps, err := LoadAll([]string{path})
+		if err != nil {
+			t.Fatalf("LoadAll with %d events: %v", tt.events, err)
+		}
+		if len(exps[0].Warnings) != len(tt.want) {
+			t.Errorf("LoadAll with %d events: warnings %q, want %d", tt.events, exps[0].Warnings, len(tt.want))
+		}
+	}
+}
+
+// TestLoadRowsIndexedByExpected checks a list of rows that the reward
+// formula indexes by the expected value: the types are known only when
+// the formula runs, so the first event reports the missing key.
+func TestLoadRowsIndexedByExpected(t *testing.T) {
+	path := writeExperiment(t, "name: x\nevents: 100\ndatasets:\n  coffees: data/coffees.csv\nactions: coffees\n"+
+		"expected: \"'Latte'\"\nreward: \"coffees[expected].type == action.features.type ? 1 : 0\"\n")
+	exp, err := Load(path)
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+
+	arm := exp.Arms[0]
+	var m reward.Machine
+	env := reward.Env{Action: reward.Action{ID: arm.Actions[0].ID, Features: arm.Actions[0].Features[0]}}
+	env.Expected, err = arm.Expected.Value(&m, &env)
+	if err != nil {
+		t.Fatalf("expected: %v", err)
+	}
+	_, _, err = arm.Reward.Reward(&m, &env)
+	want := filepath.Join(filepath.Dir(path), "x.yaml") + ":7:17: dataset coffees is a list of rows, so it cannot be indexed by the string \"Latte\"; add `key: id` to the dataset to index it by id"
+	if err == nil {
+		t.Fatalf("Reward succeeded, want %q", want)
+	}
+	if first, _, _ := strings.Cut(err.Error(), "\n"); first != want {
+		t.Errorf("Reward error\n got: %s\nwant: %s", first, want)
 	}
 }
 

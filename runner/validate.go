@@ -64,6 +64,9 @@ type errorList struct {
 	file string
 	errs ErrorList
 	seen map[string]bool
+	// found counts every problem found, also those that repeat an earlier
+	// report, so that a step can tell whether it found any.
+	found int
 }
 
 func newErrorList(file string) *errorList {
@@ -76,6 +79,7 @@ func (l *errorList) add(line, col int, format string, args ...any) {
 }
 
 func (l *errorList) addErr(e *Error) {
+	l.found++
 	key := e.Error()
 	if l.seen[key] {
 		return

@@ -263,6 +263,14 @@ func TestLoadRules(t *testing.T) {
 		{"events null", "name: x\nevents:\nactions: [{id: a}]\nreward: \"1\"\n",
 			[]string{"x.yaml:2:8: events must be a single value, got null"}},
 		{"events in exponent form", "name: x\nevents: 1e3\nactions: [{id: a}]\nreward: \"1\"\n", nil},
+		{"events beyond int64", "name: x\nevents: 99999999999999999999\nactions: [{id: a}]\nreward: \"1\"\n",
+			[]string{`x.yaml:2:9: events is too large: the maximum is 9223372036854775807, got "99999999999999999999"`}},
+		{"events beyond int64 in exponent form", "name: x\nevents: 1e30\nactions: [{id: a}]\nreward: \"1\"\n",
+			[]string{`x.yaml:2:9: events is too large: the maximum is 9223372036854775807, got "1e30"`}},
+		{"events beyond exact floats", "name: x\nevents: 1e17\nactions: [{id: a}]\nreward: \"1\"\n",
+			[]string{`x.yaml:2:9: events "1e17" is larger than 2^53 (9007199254740992), beyond which a number in exponent or decimal form may not be exact; write the integer in digits`}},
+		{"seed below int64", minimal + "seed: -99999999999999999999\n",
+			[]string{`x.yaml:5:7: seed is too small: the minimum is -9223372036854775808, got "-99999999999999999999"`}},
 		{"batch larger than events", minimal + "batch_size: 20\n",
 			[]string{"x.yaml:5:13: batch_size 20 is larger than events 10: a batch cannot hold more events than a run has"}},
 		{"batch negative", minimal + "batch_size: -1\n",
@@ -349,9 +357,55 @@ func TestLoadRules(t *testing.T) {
 			[]string{"x.yaml:6:6: dataset d must be a single value, got a list"}},
 		{"dataset keyed JSON rows", minimal + "datasets:\n  rows: {file: data/rows.json, key: id}\n", nil},
 
+		// Names that formulas read.
+		{"context variable misspelt", "name: x\nevents: 10\ncontext:\n  name: [Alice, Bob]\n  weather: [Sunny]\nactions: [{id: a}]\nreward: \"context.nmae == 'Alice' ? 1 : 0\"\n",
+			[]string{"x.yaml:7:18: unknown context variable nmae; context has name, weather; did you mean name?"}},
+		{"expected reads a misspelt context variable", "name: x\nevents: 10\ncontext:\n  name: [Alice, Bob]\nactions: [{id: a}]\nexpected: context.naem\nreward: \"action.id == expected ? 1 : 0\"\n",
+			[]string{"x.yaml:6:19: unknown context variable naem; context has name; did you mean name?"}},
+		{"action feature misspelt", "name: x\nevents: 10\ndatasets:\n  coffees: data/coffees.csv\nactions: coffees\nreward: \"action.features.tpye == 'hot' ? 1 : 0\"\n",
+			[]string{"x.yaml:6:26: unknown action feature tpye; the actions have the features organic, origin, roast, type; did you mean type?"}},
+		{"inline action feature misspelt", minimal[:len(minimal)-len("reward: \"1\"\n")] + "reward: \"action.features.colour == 'red' ? 1 : 0\"\n",
+			[]string{"x.yaml:4:26: unknown action feature colour; the actions have no features"}},
+		{"member of a context value", "name: x\nevents: 10\ncontext:\n  name: [Alice, Bob]\nactions: [{id: a}]\nreward: \"context.name.nosuch == 'x' ? 1 : 0\"\n",
+			[]string{"x.yaml:6:23: context.name is a string, so it has no field nosuch"}},
+		{"field of a context row misspelt", "name: x\nevents: 10\ndatasets:\n  shoppers: data/shoppers.jsonl\ncontext:\n  shopper: {from: shoppers}\nactions: [{id: a}]\nreward: \"context.shopper.agee > 30 ? 1 : 0\"\n",
+			[]string{"x.yaml:8:26: unknown field agee of context.shopper; it has age, id, member, segment; did you mean age?"}},
+		{"field of a context row", "name: x\nevents: 10\ndatasets:\n  shoppers: data/shoppers.jsonl\ncontext:\n  shopper: {from: shoppers}\nactions: [{id: a}]\nreward: \"context.shopper.age > 30 ? 1 : 0\"\n", nil},
+		{"list of rows indexed by a string", "name: x\nevents: 10\ndatasets:\n  coffees: data/coffees.csv\nactions: coffees\nreward: \"coffees['Latte'].type == action.features.type ? 1 : 0\"\n",
+			[]string{"x.yaml:6:18: dataset coffees is a list of rows, so it cannot be indexed by the string \"Latte\"; add `key: id` to the dataset to index it by id"}},
+		{"list of rows indexed by an action id", "name: x\nevents: 10\ndatasets:\n  coffees: data/coffees.csv\nactions: coffees\nreward: \"coffees[action.id].type == 'hot' ? 1 : 0\"\n",
+			[]string{"x.yaml:6:17: dataset coffees is a list of rows, so it cannot be indexed by a string; add `key: id` to the dataset to index it by id"}},
+		{"context variable removed in an arm", "name: x\nevents: 10\ncontext:\n  name: [Alice]\n  weather: [Sunny]\nactions: [{id: a}]\nreward: \"context.weather == 'Sunny' ? 1 : 0\"\narms:\n  - name: one\n  - name: two\n    context: {weather: ~}\n",
+			[]string{"x.yaml:7:18: unknown context variable weather; context has name"}},
+		{"context variable that only arms define", "name: x\nevents: 10\nactions: [{id: a}]\nreward: \"context.name == 'Alice' ? 1 : 0\"\narms:\n  - name: one\n    context: {name: [Alice]}\n", nil},
+
+		// Columns of events.parquet.
+		{"context columns collide", "name: x\nevents: 10\ndatasets:\n  shoppers: data/shoppers.jsonl\ncontext:\n  shopper: {from: shoppers}\n  shopper_age: [1, 2]\nactions: [{id: a}]\nreward: \"1\"\n",
+			[]string{"x.yaml:7:3: context variables shopper (field age) and shopper_age both give the column ctx_shopper_age; rename one"}},
+		{"context columns that only look alike", "name: x\nevents: 10\ndatasets:\n  a: data/rows.json\n  b: data/rows.json\ncontext:\n  x_id: {from: a}\n  x: {from: b}\nactions: [{id: a}]\nreward: \"1\"\n",
+			nil},
+		{"context columns of two arms collide", "name: x\nevents: 10\ndatasets:\n  shoppers: data/shoppers.jsonl\ncontext:\n  shopper: {from: shoppers}\nactions: [{id: a}]\nreward: \"1\"\narms:\n  - name: one\n  - name: two\n    context:\n      shopper: ~\n      shopper_age: [1, 2]\n",
+			[]string{`x.yaml:14:7: context variables shopper (field age) of arm "one" and shopper_age of arm "two" both give the column ctx_shopper_age; rename one`}},
+
+		// A dataset that fails to load, and its uses.
+		{"dataset error reported once", "name: x\nevents: 10\ndatasets:\n  coffees: data/bad-line.jsonl\ncontext:\n  shopper: {from: coffees}\nactions: coffees\nexpected: coffees[0].id\nreward: \"action.id == expected && context.shopper.age > 3 ? 1 : 0\"\n",
+			[]string{"data/bad-line.jsonl:2:12: invalid JSON: invalid character '}' looking for beginning of object key string"}},
+		{"dataset error and another formula error", "name: x\nevents: 10\ndatasets:\n  coffees: data/no-such.csv\nactions: [{id: a}]\nreward: \"coffees[0].type == nope ? 1 : 0\"\n",
+			[]string{
+				"x.yaml:4:12: dataset coffees: file not found: data/no-such.csv (paths are relative to the experiment file's folder)",
+				"x.yaml:6:29: unknown name nope",
+			}},
+		{"CSV header only", "name: x\nevents: 10\ndatasets:\n  coffees: data/header-only.csv\nactions: coffees\nreward: \"1\"\n",
+			[]string{"data/header-only.csv:1: the file has a header but no rows: add at least one row under the header"}},
+		{"CSV header only with a key", "name: x\nevents: 10\ndatasets:\n  coffees: {file: data/header-only.csv, key: id}\ncontext:\n  c: {from: coffees}\nactions: [{id: a}]\nreward: \"1\"\n",
+			[]string{"data/header-only.csv:1: the file has a header but no rows: add at least one row under the header"}},
+
 		// YAML itself.
 		{"empty file", "", []string{"x.yaml: the file is empty: an experiment needs at least name, events, actions and reward"}},
 		{"comment only", "# nothing yet\n", []string{"x.yaml: the file is empty: an experiment needs at least name, events, actions and reward"}},
+		{"empty documents", "---\n---\n", []string{"x.yaml: the file is empty: an experiment needs at least name, events, actions and reward"}},
+		{"empty document before the experiment", "---\n---\n" + minimal,
+			[]string{"x.yaml:2:1: a second YAML document starts here, after an empty one: an experiment file holds one document, so remove the first ---"}},
 	}
 
 	for _, tt := range tests {
