@@ -14,11 +14,16 @@
 //	                              dataset is a nested map
 //	action       {id, features}   the action being scored; features is
 //	                              the action's features as one map
-//	ranking      [{id, probability}]  the loop's ranking, best first
+//	ranking      [{id, probability}]  the loop's ranking: the chosen
+//	                              action first, the others by score
 //	probability  float64          the probability of the chosen action
 //	event        int              the 0-based event index in the run
 //	expected     any              the expected formula's value, only when
 //	                              the experiment defines one
+//
+// The chosen action is first in ranking even when exploration chose it:
+// the loop swaps it with the best-scored action, which takes the chosen
+// action's place among the others.
 //
 // Every dataset is a top-level name too, bound to its value when the
 // formula is compiled: preferences[context.name] reads the preferences
@@ -47,6 +52,16 @@
 // number, and formulas of more than [MaxNodes] nodes. The builtins now and
 // date are disabled, so that a run replays from its seed. Every compile
 // error is an [*Error] positioned in the experiment file.
+//
+// Given [WithContext] and [WithActionFeatures], Compile also rejects a
+// name under context or action.features that no context variable or
+// action has, such as context.nmae, and a member of a string, number or
+// bool, such as context.name.first. A member read with a constant name
+// from a dataset must be a key that the dataset's values have, so
+// coffees[expected].tpye fails too. A dataset that is a list of rows
+// cannot be indexed by a string, and the error names the key column to
+// set. It fails to compile when the index is a string, and fails on the
+// first event when the index's type is only known then.
 //
 // [Formula.Reward] checks each value: nil, a non-number, NaN, an infinity
 // or a value outside [-1, 1] is a [*ValueError], unless the formula was

@@ -16,7 +16,9 @@ type Env struct {
 	Context map[string]any `expr:"context"`
 	// Action is the action being scored.
 	Action Action `expr:"action"`
-	// Ranking is the ranking the loop returned for the event, best first.
+	// Ranking is the ranking the loop returned for the event. The chosen
+	// action is first: the loop swaps it with the best-scored action,
+	// which takes the chosen action's place. The others follow by score.
 	Ranking []Ranked `expr:"ranking"`
 	// Probability is the probability the loop gave Action.
 	Probability float64 `expr:"probability"`
