@@ -3,7 +3,7 @@ GO ?= go
 BIN := bin/rankloop
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 
-.PHONY: build run test bench parity clean
+.PHONY: build run test bench bench-serve parity clean
 
 build:
 	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/rankloop
@@ -19,6 +19,11 @@ test:
 # Benchmarks: five runs each, so benchstat can take the median.
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./...
+
+# rankloop serve under load from wrk on loopback (installs wrk with apt-get
+# when it is missing).
+bench-serve:
+	bash bench/serve-load.sh
 
 # Rankloop's learning curves beside Vowpal Wabbit's on the coffee problem.
 parity:
