@@ -124,7 +124,7 @@ func batchRow(exp *Experiment, arm *Arm, repetition int, b batchStats, hasExpect
 	return row
 }
 
-// appliedSettings collects what endpoints answered when arms' settings were
+// appliedSettings collects the endpoints' responses when arms' settings were
 // written to them, by arm and repetition.
 func appliedSettings(exp *Experiment, completed []*runOutcome) map[string]any {
 	var out map[string]any

@@ -26,7 +26,7 @@ type remoteCall struct {
 }
 
 // runRemote executes one run against a Personalizer endpoint. It resets the
-// endpoint's model first and, when the arm asks for it, writes the arm's
+// endpoint's model first and, when the arm sets apply_settings, writes the arm's
 // exploration, policy and model update frequency.
 func runRemote(ctx context.Context, exp *Experiment, key runKey, layout *eventLayout, partsDir string, opts Options) *runOutcome {
 	arm := exp.Arms[key.arm]
@@ -136,7 +136,7 @@ func runRemote(ctx context.Context, exp *Experiment, key runKey, layout *eventLa
 	return out
 }
 
-// rankRemote sends one Rank call and reads the answer into ev.
+// rankRemote sends one Rank call and reads the response into ev.
 func rankRemote(ctx context.Context, client *personalizer.Client, arm *Arm, c *contextEntry, ev *chosenEvent, ids map[string]int) error {
 	req := &personalizer.RankRequest{
 		ContextFeatures: c.features,
@@ -159,7 +159,7 @@ func rankRemote(ctx context.Context, client *personalizer.Client, arm *Arm, c *c
 	for _, r := range resp.Ranking {
 		i, ok := ids[r.ID]
 		if !ok {
-			return fmt.Errorf("event %s: rank answered unknown action %q", ev.eventID, r.ID)
+			return fmt.Errorf("event %s: rank returned unknown action %q", ev.eventID, r.ID)
 		}
 		ev.probabilities[i] = r.Probability
 		ev.order = append(ev.order, i)
@@ -167,7 +167,7 @@ func rankRemote(ctx context.Context, client *personalizer.Client, arm *Arm, c *c
 	}
 	chosen, ok := ids[resp.RewardActionID]
 	if !ok {
-		return fmt.Errorf("event %s: rank answered unknown rewardActionId %q", ev.eventID, resp.RewardActionID)
+		return fmt.Errorf("event %s: rank returned unknown rewardActionId %q", ev.eventID, resp.RewardActionID)
 	}
 	ev.chosen = chosen
 	// The wire does not say whether the draw explored: an action below the
@@ -177,7 +177,7 @@ func rankRemote(ctx context.Context, client *personalizer.Client, arm *Arm, c *c
 }
 
 // prepareEndpoint resets the endpoint's model and, with apply_settings,
-// writes the arm's settings; it returns what the endpoint answered.
+// writes the arm's settings. It returns the endpoint's responses.
 func prepareEndpoint(ctx context.Context, client *personalizer.Client, arm *Arm, logger *slog.Logger) (map[string]any, error) {
 	if err := client.ResetModel(ctx); err != nil {
 		return nil, fmt.Errorf("reset model: %w", err)

@@ -52,7 +52,7 @@ type runKey struct {
 	repetition int
 }
 
-// Report is what [Run] returns: the figures of every completed run and the
+// Report is the result of [Run]: the figures of every completed run and the
 // summary table, in arm order.
 type Report struct {
 	Experiment *Experiment

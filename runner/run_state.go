@@ -40,7 +40,7 @@ type contextEntry struct {
 	rewardsDone bool
 }
 
-// chosenEvent is a backend's answer for one event.
+// chosenEvent is a backend's Rank result for one event.
 type chosenEvent struct {
 	index         int
 	eventID       string
@@ -78,7 +78,7 @@ func (q *pendingQueue) Pop() any {
 	return x
 }
 
-// runOutcome is what one run leaves behind.
+// runOutcome is the result of one run: its part file, figures and batches.
 type runOutcome struct {
 	key      runKey
 	part     string
@@ -87,7 +87,7 @@ type runOutcome struct {
 	events   int
 	finished bool
 	err      error
-	// applied is what an endpoint answered when the arm's settings were
+	// applied holds the endpoint's responses when the arm's settings were
 	// written to it.
 	applied map[string]any
 }
@@ -182,7 +182,7 @@ func (st *runState) eventID(index int) string {
 }
 
 // drawContext draws the next context and returns its entry, preparing it
-// with prepare the first time the run sees it.
+// with prepare the first time the run draws it.
 func (st *runState) drawContext(prepare func([]map[string]any) (any, error)) (*contextEntry, error) {
 	st.sampler.Draw(st.rng, st.draws)
 	key := st.sampler.Key(st.draws)
