@@ -346,3 +346,46 @@ func TestRunWrongKeyNamesTheFix(t *testing.T) {
 		t.Errorf("a results folder was created: %v", err)
 	}
 }
+
+// TestRunAgainstServe runs the coffee experiment with backend http against
+// `rankloop serve` on loopback, as a user would with two commands, and
+// checks that the optimized policy learns as it does embedded.
+func TestRunAgainstServe(t *testing.T) {
+	served := startServe(t)
+	out := t.TempDir()
+	var stdout, stderr bytes.Buffer
+	args := []string{"run", "--quiet", "--out", out, "--endpoint", served.endpoint, "--concurrency", "4", repoPath("experiments", "coffee-http.yaml")}
+	if err := run(context.Background(), args, &stdout, &stderr); err != nil {
+		t.Fatalf("run: %v\n%s", err, stderr.String())
+	}
+
+	var manifest struct {
+		Completed bool `json:"completed"`
+		Summary   []struct {
+			Arm        string                   `json:"arm"`
+			FirstHalf  struct{ Median float64 } `json:"first_half_mean"`
+			SecondHalf struct{ Median float64 } `json:"second_half_mean"`
+		} `json:"summary"`
+	}
+	data, err := os.ReadFile(filepath.Join(out, "manifest.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(data, &manifest); err != nil {
+		t.Fatal(err)
+	}
+	if !manifest.Completed {
+		t.Fatal("manifest says the run did not complete")
+	}
+	for _, s := range manifest.Summary {
+		if s.FirstHalf.Median < 0.18 || s.FirstHalf.Median > 0.32 {
+			t.Errorf("%s: first half %.3f, want near 0.25", s.Arm, s.FirstHalf.Median)
+		}
+		if s.Arm == "optimized-policy" && s.SecondHalf.Median < 0.78 {
+			t.Errorf("optimized-policy: second half %.3f, want at least 0.78 as embedded", s.SecondHalf.Median)
+		}
+	}
+	if err := served.stop(); err != nil {
+		t.Errorf("serve stopped with %v", err)
+	}
+}
