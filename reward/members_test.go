@@ -32,6 +32,7 @@ var rowDatasets = map[string]any{
 	"names": []any{
 		map[string]any{"coffee": "Latte"},
 	},
+	"empty":   []any{},
 	"coffees": coffeeDatasets["coffees"],
 }
 
@@ -73,6 +74,10 @@ func TestCompileUnknownMembers(t *testing.T) {
 			"coffee.yaml:10:14: dataset rows is a list of rows, so it cannot be indexed by the string \"Latte\"; add `key: id` to the dataset to index it by id"},
 		{"list of rows by a field name", `names.Latte.coffee == "Latte" ? 1 : 0`,
 			"coffee.yaml:10:15: dataset names is a list of rows, so it cannot be indexed by the string \"Latte\"; add `key: coffee` to the dataset to index it by coffee"},
+		{"list of rows without the value in a column", `names["Mocha"].coffee == "Latte" ? 1 : 0`,
+			"coffee.yaml:10:15: dataset names is a list of rows, so it cannot be indexed by the string \"Mocha\"; add `key: COLUMN` to the dataset to index it by one of its columns: coffee"},
+		{"empty list by a string", `empty["Latte"] == nil ? 1 : 0`,
+			"coffee.yaml:10:15: dataset empty is an empty list, so it cannot be indexed by the string \"Latte\""},
 		{"list of rows by a string expression", `rows[action.id].type == "hot" ? 1 : 0`,
 			"coffee.yaml:10:13: dataset rows is a list of rows, so it cannot be indexed by a string; add `key: id` to the dataset to index it by id"},
 		{"list of rows by a float", `rows[probability].type == "hot" ? 1 : 0`,

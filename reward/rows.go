@@ -106,7 +106,10 @@ func rowsIndexError(name string, rows []any, index, value string) error {
 		column = "id"
 	}
 
-	if column == "" {
+	switch {
+	case len(columns) == 0:
+		return fmt.Errorf("dataset %s is an empty list, so it cannot be indexed by %s", name, index)
+	case column == "":
 		return fmt.Errorf("dataset %s is a list of rows, so it cannot be indexed by %s; add `key: COLUMN` to the dataset to index it by one of its columns: %s", name, index, listNames(columns))
 	}
 	return fmt.Errorf("dataset %s is a list of rows, so it cannot be indexed by %s; add `key: %s` to the dataset to index it by %s", name, index, column, column)

@@ -22,6 +22,8 @@ func FuzzLoad(f *testing.F) {
 	}
 	f.Add([]byte("reward: |\n  a\n   ? b\n"))
 	f.Add([]byte("a: &x [*x]\n"))
+	f.Add([]byte("---\n---\n"))
+	f.Add([]byte("name: x\nevents: 99999999999999999999\nseed: 1e30\nactions: [{id: a, features: {t: 1}}]\nreward: action.features.t.x\n"))
 
 	f.Fuzz(func(t *testing.T, data []byte) {
 		l := newLoader(filepath.Join("testdata", "fuzz.yaml"))
