@@ -86,7 +86,7 @@ func unknownMessage(phrase, name, knownIntro, none string, known []string) strin
 		return fmt.Sprintf("unknown %s; %s", phrase, none)
 	}
 	msg := fmt.Sprintf("unknown %s; %s %s", phrase, knownIntro, listNames(known))
-	if c := closest(name, known); c != "" {
+	if c := Closest(name, known); c != "" {
 		msg += fmt.Sprintf("; did you mean %s?", c)
 	}
 	return msg

@@ -16,10 +16,12 @@ func listNames(names []string) string {
 	return fmt.Sprintf("%s and %d more", strings.Join(names[:maxListed], ", "), len(names)-maxListed)
 }
 
-// closest returns the known name closest to an unknown one, or "" when
-// none is close: at most one edit for names of up to 5 characters, two
-// for longer ones.
-func closest(unknown string, known []string) string {
+// Closest returns the known name closest to an unknown one, ignoring case,
+// or "" when none is close: at most one edit (an insertion, deletion,
+// substitution or exchange of two adjacent characters) for names of up to
+// 5 characters, two for longer ones. The experiment loader uses it for its
+// "did you mean" hints too.
+func Closest(unknown string, known []string) string {
 	best, bestDistance := "", -1
 	for _, k := range known {
 		d := editDistance(strings.ToLower(unknown), strings.ToLower(k))
