@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -23,16 +22,9 @@ Example:
   rankloop check experiments/*.yaml
 `)
 	}
-	files, err := parseInterleaved(fs, args)
-	if errors.Is(err, flag.ErrHelp) {
-		return nil
-	}
-	if err != nil {
+	files, help, err := parseFiles(fs, args)
+	if help || err != nil {
 		return err
-	}
-	if len(files) == 0 {
-		fs.Usage()
-		return &usageError{"check: missing experiment file"}
 	}
 
 	invalid := 0

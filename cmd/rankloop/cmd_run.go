@@ -59,16 +59,9 @@ Examples:
   RANKLOOP_KEY=... rankloop run --endpoint http://127.0.0.1:5000 experiments/coffee-http.yaml
 `)
 	}
-	files, err := parseInterleaved(fs, args)
-	if errors.Is(err, flag.ErrHelp) {
-		return nil
-	}
-	if err != nil {
+	files, help, err := parseFiles(fs, args)
+	if help || err != nil {
 		return err
-	}
-	if len(files) == 0 {
-		fs.Usage()
-		return &usageError{"run: missing experiment file"}
 	}
 	if opts.key == "" {
 		opts.key = os.Getenv("RANKLOOP_KEY")

@@ -30,3 +30,21 @@ func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 		args = rest[1:]
 	}
 }
+
+// parseFiles parses a command's flags and returns its experiment files. For
+// -h it returns no files and help set, so the command returns nil after the
+// usage text; with no file it prints the usage and returns a usage error.
+func parseFiles(fs *flag.FlagSet, args []string) (files []string, help bool, err error) {
+	files, err = parseInterleaved(fs, args)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil, true, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	if len(files) == 0 {
+		fs.Usage()
+		return nil, false, &usageError{fs.Name() + ": missing experiment file"}
+	}
+	return files, false, nil
+}
