@@ -1,11 +1,11 @@
 package server
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"hash/maphash"
 	"strconv"
-	"strings"
 	"sync/atomic"
 	"unicode/utf8"
 
@@ -17,9 +17,9 @@ import (
 // checks, in about a third of the time. It parses the fields of a rank
 // request directly and reuses the strings of feature names and values
 // that earlier requests sent, because they repeat from event to event.
-// Inputs outside its fast path (duplicate or differently cased field
-// names, deep nesting, any error) go to encoding/json, which also writes
-// the error messages.
+// Inputs outside its fast path (duplicate, differently cased or escaped
+// field names, deep nesting, any error) go to encoding/json, which also
+// writes the error messages.
 func (s *server) decodeRankRequest(data []byte, req *personalizer.RankRequest) error {
 	p := rankParser{data: data, interned: &s.interned}
 	if err := p.request(req); err == nil {
@@ -50,77 +50,132 @@ func (p *rankParser) request(req *personalizer.RankRequest) error {
 	if p.literal("null") {
 		return p.end()
 	}
+
+	err := p.object(rankRequestFields, func(field int) (err error) {
+		switch field {
+		case requestContextFeatures:
+			req.ContextFeatures, err = p.featureList()
+		case requestActions:
+			req.Actions, err = p.actions()
+		case requestExcludedActions:
+			req.ExcludedActions, err = p.stringList()
+		case requestEventID:
+			req.EventID, err = p.eventID()
+		case requestDeferActivation:
+			req.DeferActivation, err = p.deferActivation()
+		}
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return p.end()
+}
+
+// Fields of a rank request, as indexes of rankRequestFields.
+const (
+	requestContextFeatures = iota
+	requestActions
+	requestExcludedActions
+	requestEventID
+	requestDeferActivation
+)
+
+var rankRequestFields = []string{
+	requestContextFeatures: "contextFeatures",
+	requestActions:         "actions",
+	requestExcludedActions: "excludedActions",
+	requestEventID:         "eventId",
+	requestDeferActivation: "deferActivation",
+}
+
+// Fields of an action, as indexes of actionFields.
+const (
+	actionID = iota
+	actionFeatures
+)
+
+var actionFields = []string{
+	actionID:       "id",
+	actionFeatures: "features",
+}
+
+// object parses an object whose known fields are named by fields, at
+// most 64 of them, with p at its opening brace. It calls parse with the
+// index of each known field and p at its value, and skips the values of
+// other keys. A known field that appears twice ends the fast path,
+// because encoding/json decodes a repeated field into the value of the
+// first, merging slices element by element. So does a key that names a
+// known field in another case, because encoding/json matches names
+// case-insensitively, and a key with escapes.
+func (p *rankParser) object(fields []string, parse func(field int) error) error {
 	if !p.consume('{') {
 		return errSlowPath
 	}
-
-	var seen [5]bool // contextFeatures, actions, excludedActions, eventId, deferActivation
-	first := true
-	for {
-		p.skipSpace()
-		if p.consume('}') {
-			break
+	var seen uint64 // bit i is set once fields[i] is parsed
+	for first := true; ; first = false {
+		if more, err := p.next('}', first); !more {
+			return err
 		}
-		if !first && !p.consume(',') {
-			return errSlowPath
-		}
-		first = false
-
-		p.skipSpace()
-		key, err := p.string(false)
+		key, err := p.fieldName()
 		if err != nil {
 			return err
 		}
-		p.skipSpace()
-		if !p.consume(':') {
-			return errSlowPath
-		}
-		p.skipSpace()
 
-		field := -1
-		switch key {
-		case "contextFeatures":
-			field = 0
-			req.ContextFeatures, err = p.featureList()
-		case "actions":
-			field = 1
-			req.Actions, err = p.actions()
-		case "excludedActions":
-			field = 2
-			req.ExcludedActions, err = p.stringList()
-		case "eventId":
-			field = 3
-			if !p.literal("null") {
-				req.EventID, err = p.string(false)
-			}
-		case "deferActivation":
-			field = 4
-			switch {
-			case p.literal("true"):
-				req.DeferActivation = true
-			case p.literal("false"), p.literal("null"):
-			default:
-				err = errSlowPath
-			}
+		field := fieldIndex(key, fields)
+		switch {
+		case field >= 0 && seen&(1<<field) != 0:
+			return errSlowPath
+		case field >= 0:
+			seen |= 1 << field
+			err = parse(field)
+		case matchesFieldFold(key, fields):
+			return errSlowPath
 		default:
-			if matchesFieldFold(key, "contextFeatures", "actions", "excludedActions", "eventId", "deferActivation") {
-				return errSlowPath
-			}
 			_, err = p.value(0)
 		}
 		if err != nil {
 			return err
 		}
-		if field >= 0 {
-			// encoding/json decodes a repeated field into the value of
-			// the first, merging slices element by element.
-			if seen[field] {
-				return errSlowPath
-			}
-			seen[field] = true
-		}
 	}
-	return p.end()
+}
+
+// next moves past the comma before the next element of an array or
+// object, whose opening bracket p has passed, and the white space around
+// it; the first element has no comma. It returns false when the closing
+// bracket end comes instead, having moved past it, and errSlowPath for
+// any other text.
+func (p *rankParser) next(end byte, first bool) (more bool, err error) {
+	p.skipSpace()
+	if p.consume(end) {
+		return false, nil
+	}
+	if !first && !p.consume(',') {
+		return false, errSlowPath
+	}
+	p.skipSpace()
+	return true, nil
+}
+
+// fieldName parses an object key and the colon after it. It returns the
+// bytes of the key, which alias p.data, and ends the fast path for a key
+// with escapes or invalid UTF-8.
+func (p *rankParser) fieldName() ([]byte, error) {
+	quoted, plain, err := p.stringBytes()
+	if err != nil || !plain || !p.colon() {
+		return nil, errSlowPath
+	}
+	return quoted[1 : len(quoted)-1], nil
+}
+
+// colon moves past a colon and the white space around it.
+func (p *rankParser) colon() bool {
+	p.skipSpace()
+	if !p.consume(':') {
+		return false
+	}
+	p.skipSpace()
+	return true
 }
 
 // actions parses the actions array.
@@ -133,14 +188,9 @@ func (p *rankParser) actions() ([]personalizer.RankableAction, error) {
 	}
 	actions := make([]personalizer.RankableAction, 0, 8)
 	for first := true; ; first = false {
-		p.skipSpace()
-		if p.consume(']') {
-			return actions, nil
+		if more, err := p.next(']', first); !more {
+			return actions, err
 		}
-		if !first && !p.consume(',') {
-			return nil, errSlowPath
-		}
-		p.skipSpace()
 
 		var a personalizer.RankableAction
 		if !p.literal("null") {
@@ -154,54 +204,17 @@ func (p *rankParser) actions() ([]personalizer.RankableAction, error) {
 
 // action parses one action object.
 func (p *rankParser) action(a *personalizer.RankableAction) error {
-	if !p.consume('{') {
-		return errSlowPath
-	}
-	var seenID, seenFeatures bool
-	for first := true; ; first = false {
-		p.skipSpace()
-		if p.consume('}') {
-			return nil
-		}
-		if !first && !p.consume(',') {
-			return errSlowPath
-		}
-		p.skipSpace()
-		key, err := p.string(false)
-		if err != nil {
-			return err
-		}
-		p.skipSpace()
-		if !p.consume(':') {
-			return errSlowPath
-		}
-		p.skipSpace()
-
-		switch key {
-		case "id":
-			if seenID {
-				return errSlowPath
-			}
-			seenID = true
+	return p.object(actionFields, func(field int) (err error) {
+		switch field {
+		case actionID:
 			if !p.literal("null") {
 				a.ID, err = p.string(true)
 			}
-		case "features":
-			if seenFeatures {
-				return errSlowPath
-			}
-			seenFeatures = true
+		case actionFeatures:
 			a.Features, err = p.featureList()
-		default:
-			if matchesFieldFold(key, "id", "features") {
-				return errSlowPath
-			}
-			_, err = p.value(0)
 		}
-		if err != nil {
-			return err
-		}
-	}
+		return err
+	})
 }
 
 // featureList parses an array of feature objects.
@@ -214,14 +227,9 @@ func (p *rankParser) featureList() ([]map[string]any, error) {
 	}
 	list := make([]map[string]any, 0, 1)
 	for first := true; ; first = false {
-		p.skipSpace()
-		if p.consume(']') {
-			return list, nil
+		if more, err := p.next(']', first); !more {
+			return list, err
 		}
-		if !first && !p.consume(',') {
-			return nil, errSlowPath
-		}
-		p.skipSpace()
 
 		var m map[string]any
 		if !p.literal("null") {
@@ -248,14 +256,9 @@ func (p *rankParser) stringList() ([]string, error) {
 	}
 	list := make([]string, 0, 4)
 	for first := true; ; first = false {
-		p.skipSpace()
-		if p.consume(']') {
-			return list, nil
+		if more, err := p.next(']', first); !more {
+			return list, err
 		}
-		if !first && !p.consume(',') {
-			return nil, errSlowPath
-		}
-		p.skipSpace()
 
 		var s string
 		if !p.literal("null") {
@@ -266,6 +269,26 @@ func (p *rankParser) stringList() ([]string, error) {
 		}
 		list = append(list, s)
 	}
+}
+
+// eventID parses the value of eventId: a string, or null for none.
+func (p *rankParser) eventID() (string, error) {
+	if p.literal("null") {
+		return "", nil
+	}
+	return p.string(false)
+}
+
+// deferActivation parses the value of deferActivation: true, false or
+// null for false.
+func (p *rankParser) deferActivation() (bool, error) {
+	switch {
+	case p.literal("true"):
+		return true, nil
+	case p.literal("false"), p.literal("null"):
+		return false, nil
+	}
+	return false, errSlowPath
 }
 
 // value parses any JSON value into the types encoding/json gives an any:
@@ -279,23 +302,16 @@ func (p *rankParser) value(depth int) (any, error) {
 		p.pos++
 		m := make(map[string]any)
 		for first := true; ; first = false {
-			p.skipSpace()
-			if p.consume('}') {
-				return m, nil
+			if more, err := p.next('}', first); !more {
+				return m, err
 			}
-			if !first && !p.consume(',') {
-				return nil, errSlowPath
-			}
-			p.skipSpace()
 			key, err := p.string(true)
 			if err != nil {
 				return nil, err
 			}
-			p.skipSpace()
-			if !p.consume(':') {
+			if !p.colon() {
 				return nil, errSlowPath
 			}
-			p.skipSpace()
 			v, err := p.value(depth + 1)
 			if err != nil {
 				return nil, err
@@ -306,14 +322,9 @@ func (p *rankParser) value(depth int) (any, error) {
 		p.pos++
 		list := make([]any, 0, 4)
 		for first := true; ; first = false {
-			p.skipSpace()
-			if p.consume(']') {
-				return list, nil
+			if more, err := p.next(']', first); !more {
+				return list, err
 			}
-			if !first && !p.consume(',') {
-				return nil, errSlowPath
-			}
-			p.skipSpace()
 			v, err := p.value(depth + 1)
 			if err != nil {
 				return nil, err
@@ -535,11 +546,21 @@ func (p *rankParser) end() error {
 	return nil
 }
 
+// fieldIndex returns the index of key in fields, or -1.
+func fieldIndex(key []byte, fields []string) int {
+	for i, f := range fields {
+		if string(key) == f {
+			return i
+		}
+	}
+	return -1
+}
+
 // matchesFieldFold reports whether key would select one of the fields in
 // encoding/json's case-insensitive matching.
-func matchesFieldFold(key string, fields ...string) bool {
+func matchesFieldFold(key []byte, fields []string) bool {
 	for _, f := range fields {
-		if strings.EqualFold(key, f) {
+		if bytes.EqualFold(key, []byte(f)) {
 			return true
 		}
 	}

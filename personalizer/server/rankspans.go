@@ -25,82 +25,33 @@ type rankSpans struct {
 // the value is exactly that text.
 func (p *rankParser) spans(out *rankSpans, knownActions string) error {
 	p.skipSpace()
-	if !p.consume('{') {
-		return errSlowPath
-	}
-
-	var seen [5]bool // contextFeatures, actions, excludedActions, eventId, deferActivation
-	for first := true; ; first = false {
-		p.skipSpace()
-		if p.consume('}') {
-			break
-		}
-		if !first && !p.consume(',') {
-			return errSlowPath
-		}
-
-		p.skipSpace()
-		quoted, plain, err := p.stringBytes()
-		if err != nil || !plain {
-			return errSlowPath
-		}
-		key := quoted[1 : len(quoted)-1]
-		p.skipSpace()
-		if !p.consume(':') {
-			return errSlowPath
-		}
-		p.skipSpace()
-
-		field := -1
-		switch string(key) {
-		case "contextFeatures":
-			field = 0
+	err := p.object(rankRequestFields, func(field int) (err error) {
+		switch field {
+		case requestContextFeatures:
 			if !p.literal("null") {
 				out.contextFeatures, err = p.arrayText()
 			}
-		case "actions":
-			field = 1
+		case requestActions:
 			if rest := p.data[p.pos:]; knownActions != "" && len(rest) >= len(knownActions) && string(rest[:len(knownActions)]) == knownActions {
 				out.actions = rest[:len(knownActions)]
 				p.pos += len(knownActions)
 			} else {
 				out.actions, err = p.arrayText()
 			}
-		case "excludedActions":
-			field = 2
+		case requestExcludedActions:
 			var excluded []string
 			if excluded, err = p.stringList(); err == nil && len(excluded) > 0 {
 				err = errSlowPath
 			}
-		case "eventId":
-			field = 3
-			if !p.literal("null") {
-				out.eventID, err = p.string(false)
-			}
-		case "deferActivation":
-			field = 4
-			switch {
-			case p.literal("true"):
-				out.deferActivation = true
-			case p.literal("false"), p.literal("null"):
-			default:
-				err = errSlowPath
-			}
-		default:
-			if matchesFieldFold(string(key), "contextFeatures", "actions", "excludedActions", "eventId", "deferActivation") {
-				return errSlowPath
-			}
-			_, err = p.value(0)
+		case requestEventID:
+			out.eventID, err = p.eventID()
+		case requestDeferActivation:
+			out.deferActivation, err = p.deferActivation()
 		}
-		if err != nil {
-			return err
-		}
-		if field >= 0 {
-			if seen[field] {
-				return errSlowPath
-			}
-			seen[field] = true
-		}
+		return err
+	})
+	if err != nil {
+		return err
 	}
 	return p.end()
 }
