@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -28,13 +29,19 @@ const (
 	maxPolicyArgumentsLength = 1024
 )
 
-func (s *server) getServiceConfiguration(w http.ResponseWriter, r *http.Request) {
-	cfg, err := s.loop.ServiceConfiguration(r.Context())
+// writeLoaded writes what load returns with 200, or the response to its
+// error for operation op.
+func writeLoaded[T any](s *server, w http.ResponseWriter, r *http.Request, op string, load func(context.Context) (T, error)) {
+	v, err := load(r.Context())
 	if err != nil {
-		s.failBackend(w, r, "get service configuration", err)
+		s.failBackend(w, r, op, err)
 		return
 	}
-	s.writeJSON(w, r, http.StatusOK, cfg)
+	s.writeJSON(w, r, http.StatusOK, v)
+}
+
+func (s *server) getServiceConfiguration(w http.ResponseWriter, r *http.Request) {
+	writeLoaded(s, w, r, "get service configuration", s.loop.ServiceConfiguration)
 }
 
 // putServiceConfiguration serves PUT /configurations/service: the body is
@@ -62,11 +69,11 @@ func (s *server) putServiceConfiguration(w http.ResponseWriter, r *http.Request)
 		s.failBackend(w, r, "get service configuration", err)
 		return
 	}
-	if err := decodeJSON(body, cfg); err != nil {
-		s.fail(w, r, http.StatusBadRequest, code, fmt.Sprintf("invalid service configuration: %v", err), nil)
-		return
+	err = decodeJSON(body, cfg)
+	if err == nil {
+		err = checkServiceConfiguration(cfg)
 	}
-	if err := checkServiceConfiguration(cfg); err != nil {
+	if err != nil {
 		s.fail(w, r, http.StatusBadRequest, code, fmt.Sprintf("invalid service configuration: %v", err), nil)
 		return
 	}
@@ -170,12 +177,7 @@ func checkServiceConfiguration(cfg *personalizer.ServiceConfiguration) error {
 }
 
 func (s *server) getPolicy(w http.ResponseWriter, r *http.Request) {
-	policy, err := s.loop.Policy(r.Context())
-	if err != nil {
-		s.failBackend(w, r, "get policy", err)
-		return
-	}
-	s.writeJSON(w, r, http.StatusOK, policy)
+	writeLoaded(s, w, r, "get policy", s.loop.Policy)
 }
 
 // putPolicy serves PUT /configurations/policy. An --epsilon in the
@@ -230,13 +232,19 @@ func (s *server) putPolicy(w http.ResponseWriter, r *http.Request) {
 
 	// Read the policy back: the configuration update above may have
 	// rewritten it.
-	stored, err := s.loop.Policy(r.Context())
+	s.writeStoredPolicy(w, r, "policy updated")
+}
+
+// writeStoredPolicy reads the policy from the backend, logs message with
+// its arguments and writes it with 200.
+func (s *server) writeStoredPolicy(w http.ResponseWriter, r *http.Request, message string) {
+	policy, err := s.loop.Policy(r.Context())
 	if err != nil {
 		s.failBackend(w, r, "get policy", err)
 		return
 	}
-	s.logger.LogAttrs(r.Context(), slog.LevelInfo, "policy updated", slog.String("arguments", stored.Arguments))
-	s.writeJSON(w, r, http.StatusOK, stored)
+	s.logger.LogAttrs(r.Context(), slog.LevelInfo, message, slog.String("arguments", policy.Arguments))
+	s.writeJSON(w, r, http.StatusOK, policy)
 }
 
 // checkPolicyContract checks the sizes of a policy contract.
@@ -273,13 +281,7 @@ func (s *server) deletePolicy(w http.ResponseWriter, r *http.Request) {
 		s.failBackend(w, r, "set the policy's --epsilon to the exploration percentage", err)
 		return
 	}
-	policy, err := s.loop.Policy(r.Context())
-	if err != nil {
-		s.failBackend(w, r, "get policy", err)
-		return
-	}
-	s.logger.LogAttrs(r.Context(), slog.LevelInfo, "policy reset", slog.String("arguments", policy.Arguments))
-	s.writeJSON(w, r, http.StatusOK, policy)
+	s.writeStoredPolicy(w, r, "policy reset")
 }
 
 func (s *server) deleteModel(w http.ResponseWriter, r *http.Request) {
@@ -292,12 +294,7 @@ func (s *server) deleteModel(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *server) getModelProperties(w http.ResponseWriter, r *http.Request) {
-	props, err := s.loop.ModelProperties(r.Context())
-	if err != nil {
-		s.failBackend(w, r, "get model properties", err)
-		return
-	}
-	s.writeJSON(w, r, http.StatusOK, props)
+	writeLoaded(s, w, r, "get model properties", s.loop.ModelProperties)
 }
 
 // eventLog replaces the service's interaction logs. It keeps the time of
