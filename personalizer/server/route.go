@@ -105,79 +105,65 @@ func knownVersion(v string) bool {
 	return false
 }
 
+// handler serves one method of an operation. eventID is the event id of
+// the route, empty for operations without one.
+type handler func(s *server, w http.ResponseWriter, r *http.Request, eventID string)
+
+// methodHandler is a method an operation accepts and its handler.
+type methodHandler struct {
+	method string
+	serve  handler
+}
+
+// operations lists the methods of each operation, in the order the Allow
+// header of a 405 response lists them.
+var operations = [...][]methodHandler{
+	opRank:     {{http.MethodPost, withoutEventID((*server).rank)}},
+	opReward:   {{http.MethodPost, (*server).reward}},
+	opActivate: {{http.MethodPost, (*server).activate}},
+	opServiceConfiguration: {
+		{http.MethodGet, withoutEventID((*server).getServiceConfiguration)},
+		{http.MethodPut, withoutEventID((*server).putServiceConfiguration)},
+	},
+	opPolicy: {
+		{http.MethodGet, withoutEventID((*server).getPolicy)},
+		{http.MethodPut, withoutEventID((*server).putPolicy)},
+		{http.MethodDelete, withoutEventID((*server).deletePolicy)},
+	},
+	// NOTE: GET /model (export) is not served: the embedded loop has
+	// no Vowpal Wabbit model file to send.
+	opModel:           {{http.MethodDelete, withoutEventID((*server).deleteModel)}},
+	opModelProperties: {{http.MethodGet, withoutEventID((*server).getModelProperties)}},
+	opLogs:            {{http.MethodDelete, withoutEventID((*server).deleteLogs)}},
+	opLogsProperties:  {{http.MethodGet, withoutEventID((*server).getLogsProperties)}},
+}
+
+// withoutEventID adapts the handler of an operation without an event id.
+func withoutEventID(serve func(*server, http.ResponseWriter, *http.Request)) handler {
+	return func(s *server, w http.ResponseWriter, r *http.Request, _ string) { serve(s, w, r) }
+}
+
 // dispatch calls the handler of the route and method, or responds 404
 // or 405.
 func (s *server) dispatch(w http.ResponseWriter, r *http.Request, rt route) {
-	m := r.Method
-	switch rt.op {
-	case opRank:
-		if m == http.MethodPost {
-			s.rank(w, r)
-			return
-		}
-		s.methodNotAllowed(w, r, http.MethodPost)
-	case opReward:
-		if m == http.MethodPost {
-			s.reward(w, r, rt.eventID)
-			return
-		}
-		s.methodNotAllowed(w, r, http.MethodPost)
-	case opActivate:
-		if m == http.MethodPost {
-			s.activate(w, r, rt.eventID)
-			return
-		}
-		s.methodNotAllowed(w, r, http.MethodPost)
-	case opServiceConfiguration:
-		switch m {
-		case http.MethodGet:
-			s.getServiceConfiguration(w, r)
-		case http.MethodPut:
-			s.putServiceConfiguration(w, r)
-		default:
-			s.methodNotAllowed(w, r, http.MethodGet, http.MethodPut)
-		}
-	case opPolicy:
-		switch m {
-		case http.MethodGet:
-			s.getPolicy(w, r)
-		case http.MethodPut:
-			s.putPolicy(w, r)
-		case http.MethodDelete:
-			s.deletePolicy(w, r)
-		default:
-			s.methodNotAllowed(w, r, http.MethodGet, http.MethodPut, http.MethodDelete)
-		}
-	case opModel:
-		// NOTE: GET /model (export) is not served: the embedded loop has
-		// no Vowpal Wabbit model file to send.
-		if m == http.MethodDelete {
-			s.deleteModel(w, r)
-			return
-		}
-		s.methodNotAllowed(w, r, http.MethodDelete)
-	case opModelProperties:
-		if m == http.MethodGet {
-			s.getModelProperties(w, r)
-			return
-		}
-		s.methodNotAllowed(w, r, http.MethodGet)
-	case opLogs:
-		if m == http.MethodDelete {
-			s.deleteLogs(w, r)
-			return
-		}
-		s.methodNotAllowed(w, r, http.MethodDelete)
-	case opLogsProperties:
-		if m == http.MethodGet {
-			s.getLogsProperties(w, r)
-			return
-		}
-		s.methodNotAllowed(w, r, http.MethodGet)
-	default:
+	if rt.op == opUnknown {
 		s.fail(w, r, http.StatusNotFound, personalizer.CodeResourceNotFound,
 			fmt.Sprintf("no operation at %s; the API is served under /personalizer/{%s}/", r.URL.EscapedPath(), strings.Join(apiVersions, "|")), nil)
+		return
 	}
+
+	methods := operations[rt.op]
+	for _, m := range methods {
+		if m.method == r.Method {
+			m.serve(s, w, r, rt.eventID)
+			return
+		}
+	}
+	allowed := make([]string, len(methods))
+	for i, m := range methods {
+		allowed[i] = m.method
+	}
+	s.methodNotAllowed(w, r, allowed...)
 }
 
 // methodNotAllowed responds 405 with the Allow header.
