@@ -144,7 +144,7 @@ func withoutEventID(serve func(*server, http.ResponseWriter, *http.Request)) han
 }
 
 // dispatch calls the handler of the route and method, or responds 404
-// or 405.
+// or 405. HEAD is served as GET without the body.
 func (s *server) dispatch(w http.ResponseWriter, r *http.Request, rt route) {
 	if rt.op == opUnknown {
 		s.fail(w, r, http.StatusNotFound, personalizer.CodeResourceNotFound,
@@ -152,9 +152,15 @@ func (s *server) dispatch(w http.ResponseWriter, r *http.Request, rt route) {
 		return
 	}
 
+	// The GET handler serves HEAD too, and net/http drops the body it
+	// writes, so HEAD returns the headers of GET.
+	method := r.Method
+	if method == http.MethodHead {
+		method = http.MethodGet
+	}
 	methods := operations[rt.op]
 	for _, m := range methods {
-		if m.method == r.Method {
+		if m.method == method {
 			m.serve(s, w, r, rt.eventID)
 			return
 		}

@@ -10,6 +10,7 @@ import (
 	"math"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -342,6 +343,38 @@ func TestMethodNotAllowedListsMethods(t *testing.T) {
 	}
 	if allow := header.Get("Allow"); allow != "GET, PUT, DELETE" {
 		t.Errorf("Allow = %q, want GET, PUT, DELETE", allow)
+	}
+}
+
+func TestHeadServesGetRoutes(t *testing.T) {
+	base := startServer(t, newFakeLoop()) + "/personalizer/v1.0"
+	for _, path := range []string{"/configurations/service", "/configurations/policy", "/model/properties", "/logs/properties"} {
+		_, getHeader, getBody := send(t, "GET", base+path, "", nil)
+		status, header, body := send(t, "HEAD", base+path, "", nil)
+		if status != http.StatusOK {
+			t.Errorf("HEAD %s = %d, want 200", path, status)
+		}
+		if len(body) != 0 {
+			t.Errorf("HEAD %s: body %q, want none", path, body)
+		}
+		if got, want := header.Get("Content-Type"), getHeader.Get("Content-Type"); got != want {
+			t.Errorf("HEAD %s: Content-Type %q, want %q as for GET", path, got, want)
+		}
+		if got, want := header.Get("Content-Length"), strconv.Itoa(len(getBody)); got != want {
+			t.Errorf("HEAD %s: Content-Length %q, want %s, the length of the GET body", path, got, want)
+		}
+	}
+
+	// An operation without GET rejects HEAD as well.
+	status, header, body := send(t, "HEAD", base+"/rank", "", nil)
+	if status != http.StatusMethodNotAllowed {
+		t.Errorf("HEAD /rank = %d, want 405", status)
+	}
+	if allow := header.Get("Allow"); allow != "POST" {
+		t.Errorf("HEAD /rank: Allow = %q, want POST", allow)
+	}
+	if len(body) != 0 {
+		t.Errorf("HEAD /rank: body %q, want none", body)
 	}
 }
 
