@@ -158,9 +158,12 @@ func newRunState(exp *Experiment, key runKey, layout *eventLayout, machine *rewa
 		st.actions[i] = reward.Action{ID: a.ID, Features: mergeFeatures(a.Features)}
 	}
 	st.ranking = make([]reward.Ranked, len(arm.Actions))
-	st.pureReward = !arm.Reward.Uses("probability") && !arm.Reward.Uses("ranking") && !arm.Reward.Uses("event")
-	st.needRanking = arm.Reward.Uses("ranking")
 	st.pureExpect = arm.Expected == nil || !arm.Expected.Uses("event")
+	// A reward that reads an expected value which depends on the event
+	// depends on the event too, so its rewards are not cached.
+	st.pureReward = !arm.Reward.Uses("probability") && !arm.Reward.Uses("ranking") && !arm.Reward.Uses("event") &&
+		(st.pureExpect || !arm.Reward.Uses("expected"))
+	st.needRanking = arm.Reward.Uses("ranking")
 
 	f, err := os.Create(st.part)
 	if err != nil {
