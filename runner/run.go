@@ -125,7 +125,7 @@ func Run(ctx context.Context, exp *Experiment, opts Options) (*Report, error) {
 		arm := exp.Arms[o.key.arm].Name
 		report.batches[arm] = append(report.batches[arm], o.batches)
 	}
-	report.Summary = Summarize(armNames(exp), report.Runs, summaryThreshold(exp))
+	report.Summary = Summarize(exp.Arms, report.Runs)
 
 	files, writeErr := writeResults(exp, layout, completed, report, started, opts)
 	report.Files = files
@@ -215,19 +215,4 @@ func executePlan(ctx context.Context, exp *Experiment, plan []runKey, layout *ev
 		firstErr = context.Cause(ctx)
 	}
 	return outcomes, firstErr
-}
-
-func armNames(exp *Experiment) []string {
-	names := make([]string, len(exp.Arms))
-	for i, a := range exp.Arms {
-		names[i] = a.Name
-	}
-	return names
-}
-
-func summaryThreshold(exp *Experiment) float64 {
-	if len(exp.Arms) == 0 {
-		return 0
-	}
-	return exp.Arms[0].Threshold
 }

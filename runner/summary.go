@@ -100,14 +100,15 @@ func (a *runAccumulator) stats(arm string, repetition int) RunStats {
 }
 
 // Summarize builds one summary row per arm, in the order of arms, from the
-// stats of the runs that completed.
-func Summarize(arms []string, runs []RunStats, threshold float64) []results.SummaryRow {
+// stats of the runs that completed. Each row reports the crossings of its
+// own arm's threshold.
+func Summarize(arms []*Arm, runs []RunStats) []results.SummaryRow {
 	rows := make([]results.SummaryRow, 0, len(arms))
 	for _, arm := range arms {
 		var first, second, last, crossing []float64
 		crossed := 0
 		for _, r := range runs {
-			if r.Arm != arm {
+			if r.Arm != arm.Name {
 				continue
 			}
 			first = append(first, r.FirstHalf)
@@ -121,14 +122,14 @@ func Summarize(arms []string, runs []RunStats, threshold float64) []results.Summ
 			}
 		}
 		row := results.SummaryRow{
-			Arm:               arm,
+			Arm:               arm.Name,
 			Repetitions:       len(first),
 			FirstHalf:         rangeOf(first),
 			SecondHalf:        rangeOf(second),
 			LastBatch:         rangeOf(last),
 			EventsToThreshold: rangeOf(crossing),
 			Crossed:           crossed,
-			Threshold:         threshold,
+			Threshold:         arm.Threshold,
 		}
 		row.EventsToThreshold = neverAsMinusOne(row.EventsToThreshold)
 		rows = append(rows, row)

@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"context"
 	"math/rand/v2"
 	"testing"
 )
@@ -101,6 +102,56 @@ func TestAccumulatorCrossingExact(t *testing.T) {
 		}
 		if got := a.stats("arm", 0).EventsToThreshold; got != want {
 			t.Errorf("seed %d: events to threshold = %d, exact count says %d", seed, got, want)
+		}
+	}
+}
+
+// TestSummarizeUsesEachArmsThreshold checks that every summary row states
+// the threshold its arm's runs were measured against.
+func TestSummarizeUsesEachArmsThreshold(t *testing.T) {
+	exp := loadText(t, `name: thresholds
+events: 300
+batch_size: 100
+repetitions: 2
+context:
+  store: downtown
+actions:
+  - id: a
+    features: {kind: one}
+  - id: b
+    features: {kind: two}
+reward: 'action.id == "a" ? 1 : 0'
+personalizer:
+  policy: "--cb_explore_adf --epsilon 0.2"
+  model_update_every: 10
+arms:
+  - name: strict
+    threshold: 0.99
+  - name: lenient
+    threshold: 0.1
+`)
+	report, err := Run(context.Background(), exp, Options{OutDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]float64{"strict": 0.99, "lenient": 0.1}
+	for _, row := range report.Summary {
+		if row.Threshold != want[row.Arm] {
+			t.Errorf("arm %s: summary threshold %v, want %v", row.Arm, row.Threshold, want[row.Arm])
+		}
+	}
+	// Rewards of 0 and 1 with exploration 0.2 keep the moving average
+	// below 0.99 and above 0.1 once the loop learns.
+	for _, row := range report.Summary {
+		switch row.Arm {
+		case "strict":
+			if row.Crossed != 0 {
+				t.Errorf("arm strict: %d repetitions crossed 0.99, want 0", row.Crossed)
+			}
+		case "lenient":
+			if row.Crossed != row.Repetitions {
+				t.Errorf("arm lenient: %d of %d repetitions crossed 0.1, want all", row.Crossed, row.Repetitions)
+			}
 		}
 	}
 }

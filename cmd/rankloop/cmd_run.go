@@ -209,12 +209,19 @@ func printSummary(w io.Writer, report *runner.Report) {
 	}
 	fmt.Fprintf(w, "\n%s: %d arms × %d repetitions × %d events (%s)\n", exp.Name, len(exp.Arms), exp.Repetitions, exp.Events, state)
 
-	threshold := 0.0
-	if len(report.Summary) > 0 {
-		threshold = report.Summary[0].Threshold
+	// Arms may set their own threshold: the header names it when all arms
+	// share one, and each row names its own otherwise.
+	shared := true
+	for _, s := range report.Summary {
+		shared = shared && s.Threshold == report.Summary[0].Threshold
 	}
+	crossingHeader := "events to threshold"
+	if shared && len(report.Summary) > 0 {
+		crossingHeader = fmt.Sprintf("events to %.2f", report.Summary[0].Threshold)
+	}
+
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintf(tw, "arm\tfirst half\tsecond half\tlast batch\tevents to %.2f\n", threshold)
+	fmt.Fprintf(tw, "arm\tfirst half\tsecond half\tlast batch\t%s\n", crossingHeader)
 	for _, s := range report.Summary {
 		if s.Repetitions == 0 {
 			fmt.Fprintf(tw, "%s\t-\t-\t-\t-\n", s.Arm)
@@ -222,7 +229,7 @@ func printSummary(w io.Writer, report *runner.Report) {
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", s.Arm,
 			formatRange(s.FirstHalf), formatRange(s.SecondHalf), formatRange(s.LastBatch),
-			formatCrossing(s))
+			formatCrossing(s, !shared))
 	}
 	tw.Flush()
 	fmt.Fprintf(w, "median [min, max] over repetitions\nresults: %s\n", report.OutDir)
@@ -232,9 +239,14 @@ func formatRange(r results.Range) string {
 	return fmt.Sprintf("%.3f [%.3f, %.3f]", r.Median, r.Min, r.Max)
 }
 
-func formatCrossing(s results.SummaryRow) string {
+// formatCrossing formats the events to threshold of one arm, naming the
+// threshold when withThreshold is set.
+func formatCrossing(s results.SummaryRow, withThreshold bool) string {
 	r := s.EventsToThreshold
 	count := fmt.Sprintf("%d/%d runs", s.Crossed, s.Repetitions)
+	if withThreshold {
+		count += fmt.Sprintf(" above %.2f", s.Threshold)
+	}
 	if r.Median < 0 {
 		return "never (" + count + ")"
 	}

@@ -1,0 +1,49 @@
+package main
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"github.com/rankloop/rankloop/results"
+	"github.com/rankloop/rankloop/runner"
+)
+
+// TestPrintSummaryThresholdPerArm checks that the summary table names each
+// arm's own threshold when the arms set different ones.
+func TestPrintSummaryThresholdPerArm(t *testing.T) {
+	one := results.Range{Median: 1, Min: 1, Max: 1}
+	report := &runner.Report{
+		Experiment: &runner.Experiment{Name: "thresholds", Events: 300, Repetitions: 1,
+			Arms: []*runner.Arm{{Name: "strict", Threshold: 0.99}, {Name: "lenient", Threshold: 0.1}}},
+		OutDir:    "out",
+		Completed: true,
+		Summary: []results.SummaryRow{
+			{Arm: "strict", Repetitions: 1, FirstHalf: one, SecondHalf: one, LastBatch: one,
+				EventsToThreshold: results.Range{Median: -1, Min: -1, Max: -1}, Threshold: 0.99},
+			{Arm: "lenient", Repetitions: 1, FirstHalf: one, SecondHalf: one, LastBatch: one,
+				EventsToThreshold: results.Range{Median: 100, Min: 100, Max: 100}, Crossed: 1, Threshold: 0.1},
+		},
+	}
+	var out bytes.Buffer
+	printSummary(&out, report)
+
+	lines := strings.Split(out.String(), "\n")
+	for _, want := range []struct{ arm, threshold string }{{"strict", "0.99"}, {"lenient", "0.10"}} {
+		found := false
+		for _, line := range lines {
+			if strings.HasPrefix(line, want.arm+" ") {
+				found = true
+				if !strings.Contains(line, want.threshold) {
+					t.Errorf("row of arm %s does not name its threshold %s: %q", want.arm, want.threshold, line)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("no row for arm %s in:\n%s", want.arm, out.String())
+		}
+	}
+	if strings.Contains(lines[2], "0.99") {
+		t.Errorf("header names the first arm's threshold for every arm: %q", lines[2])
+	}
+}
