@@ -261,13 +261,21 @@ func checkPolicyContract(policy *personalizer.PolicyContract) error {
 	return nil
 }
 
-// deletePolicy serves DELETE /configurations/policy: the default policy,
-// with --epsilon set to the current exploration percentage, since the
-// service configuration stays as it is.
+// deletePolicy serves DELETE /configurations/policy: the backend's default
+// policy, with --epsilon set to the exploration percentage the backend
+// reports after the reset. A reset that changes the exploration
+// percentage, as the embedded loop's does by taking the default's
+// --epsilon, stores the service configuration again, so that
+// lastConfigurationEditDate records the change.
 func (s *server) deletePolicy(w http.ResponseWriter, r *http.Request) {
 	s.configMu.Lock()
 	defer s.configMu.Unlock()
 
+	before, err := s.loop.ServiceConfiguration(r.Context())
+	if err != nil {
+		s.failBackend(w, r, "get service configuration", err)
+		return
+	}
 	if _, err := s.loop.ResetPolicy(r.Context()); err != nil {
 		s.failBackend(w, r, "reset policy", err)
 		return
@@ -276,6 +284,14 @@ func (s *server) deletePolicy(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		s.failBackend(w, r, "get service configuration", err)
 		return
+	}
+
+	if cfg.ExplorationPercentage != before.ExplorationPercentage {
+		cfg.LastConfigurationEditDate = s.now().UTC().Truncate(time.Second)
+		if _, err := s.loop.UpdateServiceConfiguration(r.Context(), cfg); err != nil {
+			s.failBackend(w, r, "update service configuration", err)
+			return
+		}
 	}
 	if err := s.syncPolicyEpsilon(r, cfg.ExplorationPercentage); err != nil {
 		s.failBackend(w, r, "set the policy's --epsilon to the exploration percentage", err)
