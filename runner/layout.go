@@ -20,14 +20,21 @@ type eventLayout struct {
 
 func newEventLayout(exp *Experiment) *eventLayout {
 	l := &eventLayout{}
-	seen := map[string]bool{}
-	add := func(name string, kind results.Kind, path ...string) {
-		if seen[name] {
-			return
+	index := map[string]int{}
+	// values collects each column's values over every arm, because arms
+	// may draw the same variable from values of different kinds, and one
+	// column kind must hold them all.
+	var values [][]any
+	add := func(name string, vs []any, path ...string) {
+		i, ok := index[name]
+		if !ok {
+			i = len(l.paths)
+			index[name] = i
+			l.schema.Context = append(l.schema.Context, results.Column{Name: name})
+			l.paths = append(l.paths, path)
+			values = append(values, nil)
 		}
-		seen[name] = true
-		l.schema.Context = append(l.schema.Context, results.Column{Name: name, Kind: kind})
-		l.paths = append(l.paths, path)
+		values[i] = append(values[i], vs...)
 	}
 
 	for _, arm := range exp.Arms {
@@ -36,17 +43,20 @@ func newEventLayout(exp *Experiment) *eventLayout {
 		}
 		for _, v := range arm.Context {
 			if v.From == nil {
-				add(v.Name, kindOf(v.Values), v.Name)
+				add(v.Name, v.Values, v.Name)
 				continue
 			}
 			for _, field := range rowFields(v.From.Rows) {
-				values := make([]any, 0, len(v.From.Rows))
+				fieldValues := make([]any, 0, len(v.From.Rows))
 				for _, row := range v.From.Rows {
-					values = append(values, row[field])
+					fieldValues = append(fieldValues, row[field])
 				}
-				add(v.Name+"_"+field, kindOf(values), v.Name, field)
+				add(v.Name+"_"+field, fieldValues, v.Name, field)
 			}
 		}
+	}
+	for i := range l.schema.Context {
+		l.schema.Context[i].Kind = kindOf(values[i])
 	}
 	return l
 }
