@@ -60,7 +60,9 @@ func (w *worker) runLocal(ctx context.Context, exp *Experiment, key runKey, layo
 			return failed(key, context.Cause(ctx))
 		}
 		clock.now = int64(i)
-		st.deliverDue(i, loop.RewardPrepared)
+		if err := st.deliverDue(i, loop.RewardPrepared); err != nil {
+			return failed(key, err)
+		}
 
 		c, err := st.drawContext(func(features []map[string]any) (any, error) {
 			return loop.PrepareContext(features)
@@ -86,7 +88,9 @@ func (w *worker) runLocal(ctx context.Context, exp *Experiment, key runKey, layo
 		}
 		st.progress(opts, i+1, false)
 	}
-	st.drainPending(func(i int) { clock.now = int64(i) }, loop.RewardPrepared)
+	if err := st.drainPending(func(i int) { clock.now = int64(i) }, loop.RewardPrepared); err != nil {
+		return failed(key, err)
+	}
 	loop.Flush()
 	return st.finish(opts)
 }

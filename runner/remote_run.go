@@ -85,10 +85,13 @@ func runRemote(ctx context.Context, exp *Experiment, key runKey, layout *eventLa
 		firstRow := len(st.rows)
 		for j := range n {
 			ev := &events[j]
-			st.deliverDue(ev.index, func(id string, v float64) error {
+			err := st.deliverDue(ev.index, func(id string, v float64) error {
 				queue = append(queue, remoteCall{eventID: id, value: v, row: -1})
 				return nil
 			})
+			if err != nil {
+				return failed(key, err)
+			}
 			row := firstRow + j
 			send := func(id string, v float64) error {
 				queue = append(queue, remoteCall{eventID: id, value: v, row: row})
@@ -130,7 +133,10 @@ func runRemote(ctx context.Context, exp *Experiment, key runKey, layout *eventLa
 		st.progress(opts, start+n, false)
 	}
 
-	st.drainPending(func(int) {}, func(id string, v float64) error { return client.Reward(ctx, id, v) })
+	err = st.drainPending(func(int) {}, func(id string, v float64) error { return client.Reward(ctx, id, v) })
+	if err != nil {
+		return failed(key, err)
+	}
 	out := st.finish(opts)
 	out.applied = applied
 	return out

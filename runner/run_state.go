@@ -341,25 +341,38 @@ func (st *runState) completeBuffered(c *contextEntry, ev *chosenEvent, sendRewar
 	return nil
 }
 
-// deliverDue sends every pending reward due at or before event index.
-func (st *runState) deliverDue(index int, sendReward func(string, float64) error) {
+// deliverDue sends every pending reward due at or before event index. A
+// loop accepts the reward of an unknown or closed event (it records a late
+// reward and learns nothing from it), so an error means the backend failed,
+// and deliverDue returns it.
+func (st *runState) deliverDue(index int, sendReward func(string, float64) error) error {
 	for len(st.pending) > 0 && st.pending[0].due <= index {
-		r := heap.Pop(&st.pending).(pendingReward)
-		// An unknown or closed event is not an error for a loop, so the
-		// error here can only come from a failing backend; late rewards
-		// are recorded by the loop, not learned.
-		_ = sendReward(r.eventID, r.value)
+		if err := st.sendPending(sendReward); err != nil {
+			return err
+		}
 	}
+	return nil
 }
 
 // drainPending delivers every reward still pending, advancing the clock to
-// each one's due event, before the run ends.
-func (st *runState) drainPending(advance func(int), sendReward func(string, float64) error) {
+// each one's due event, before the run ends. It stops at the first error.
+func (st *runState) drainPending(advance func(int), sendReward func(string, float64) error) error {
 	for len(st.pending) > 0 {
-		r := heap.Pop(&st.pending).(pendingReward)
-		advance(r.due)
-		_ = sendReward(r.eventID, r.value)
+		advance(st.pending[0].due)
+		if err := st.sendPending(sendReward); err != nil {
+			return err
+		}
 	}
+	return nil
+}
+
+// sendPending sends the pending reward that is due first.
+func (st *runState) sendPending(sendReward func(string, float64) error) error {
+	r := heap.Pop(&st.pending).(pendingReward)
+	if err := sendReward(r.eventID, r.value); err != nil {
+		return fmt.Errorf("arm %q, event %s: delayed reward: %w", st.arm.Name, r.eventID, err)
+	}
+	return nil
 }
 
 func pickWeighted(values []int, weights []float64, u float64) int {
