@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"sync"
 	"time"
 
@@ -25,15 +26,26 @@ type remoteCall struct {
 	row int
 }
 
-// runRemote executes one run against a Personalizer endpoint. It resets the
-// endpoint's model first and, when the arm sets apply_settings, writes the arm's
-// exploration, policy and model update frequency.
-func runRemote(ctx context.Context, exp *Experiment, key runKey, layout *eventLayout, partsDir string, opts Options) *runOutcome {
-	arm := exp.Arms[key.arm]
-	client, err := personalizer.NewClient(opts.Endpoint, opts.Key)
+// newEndpointClient returns a client for opts.Endpoint whose connections
+// every run against the endpoint shares, and a function that closes them
+// once the last run has ended.
+func newEndpointClient(opts Options) (*personalizer.Client, func(), error) {
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	transport.MaxIdleConns = 100
+	transport.MaxIdleConnsPerHost = 100
+	client, err := personalizer.NewClient(opts.Endpoint, opts.Key, personalizer.WithHTTPClient(&http.Client{Transport: transport}))
 	if err != nil {
-		return failed(key, err)
+		return nil, nil, err
 	}
+	return client, transport.CloseIdleConnections, nil
+}
+
+// runRemote executes one run against a Personalizer endpoint through
+// client. It resets the endpoint's model first and, when the arm sets
+// apply_settings, writes the arm's exploration, policy and model update
+// frequency.
+func runRemote(ctx context.Context, client *personalizer.Client, exp *Experiment, key runKey, layout *eventLayout, partsDir string, opts Options) *runOutcome {
+	arm := exp.Arms[key.arm]
 	applied, err := prepareEndpoint(ctx, client, arm, opts.Logger.With("arm", arm.Name, "repetition", key.repetition))
 	if err != nil {
 		return failed(key, fmt.Errorf("arm %q, repetition %d: %w", arm.Name, key.repetition, err))

@@ -3,11 +3,13 @@ package runner
 import (
 	"context"
 	"errors"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -84,5 +86,39 @@ func TestRunRemoteLateRewardFails(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(out, ".parts", "events-0000-0000.parquet")); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("the failed run's part file is still there: %v", err)
+	}
+}
+
+// TestRunRemoteReusesConnections checks that the runs against one endpoint
+// share their connections: the runs go one after another, so the number of
+// connections stays near Concurrency, however many runs there are.
+func TestRunRemoteReusesConnections(t *testing.T) {
+	exp := loadText(t, strings.Replace(remoteExperiment, "%d", "6", 1))
+	loop, err := local.New(local.Options{ModelExportFrequency: int64(time.Hour), RewardWait: int64(10 * time.Minute)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var opened atomic.Int64
+	srv := httptest.NewUnstartedServer(server.New(loop, server.WithKey(testKey)))
+	srv.Config.ConnState = func(_ net.Conn, state http.ConnState) {
+		if state == http.StateNew {
+			opened.Add(1)
+		}
+	}
+	srv.Start()
+	defer srv.Close()
+
+	report, err := Run(context.Background(), exp, Options{OutDir: t.TempDir(), Endpoint: srv.URL, Key: testKey, Concurrency: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !report.Completed {
+		t.Fatal("run did not complete")
+	}
+	// The transport may dial one more connection when a request starts
+	// just before another returns its connection, so the bound is loose:
+	// fewer connections than runs.
+	if got := opened.Load(); got >= int64(exp.Repetitions) {
+		t.Errorf("%d runs opened %d connections, want fewer than one per run", exp.Repetitions, got)
 	}
 }

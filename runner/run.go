@@ -194,11 +194,17 @@ func executePlan(ctx context.Context, exp *Experiment, plan []runKey, layout *ev
 	}
 	if len(remote) > 0 {
 		wg.Go(func() {
+			client, closeIdle, err := newEndpointClient(opts)
+			if err != nil {
+				record(remote[0], failed(plan[remote[0]], err))
+				return
+			}
+			defer closeIdle()
 			for _, i := range remote {
 				if ctx.Err() != nil {
 					return
 				}
-				record(i, runRemote(ctx, exp, plan[i], layout, partsDir, opts))
+				record(i, runRemote(ctx, client, exp, plan[i], layout, partsDir, opts))
 			}
 		})
 	}
