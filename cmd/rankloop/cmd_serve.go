@@ -77,7 +77,12 @@ Examples:
 		ModelExportFrequency: int64(serveExportFrequency),
 		RewardWait:           int64(serveRewardWait),
 		Seed:                 *seed,
-		Logger:               logger.With("component", "loop"),
+		// The server logs every configuration change, with durations
+		// as durations. The loop's own Info lines repeat those changes
+		// with durations in nanoseconds, so only its warnings pass.
+		// NOTE: the loop's "policy updated" line, dropped here, is the
+		// only one that says whether a new policy reset the model.
+		Logger: slog.New(minLevelHandler{logger.Handler(), slog.LevelWarn}).With("component", "loop"),
 	})
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
@@ -131,4 +136,23 @@ func serveUntilDone(ctx context.Context, ln net.Listener, handler http.Handler, 
 	}
 	logger.Info("stopped")
 	return nil
+}
+
+// minLevelHandler passes on to Handler only the records at level and
+// above.
+type minLevelHandler struct {
+	slog.Handler
+	level slog.Level
+}
+
+func (h minLevelHandler) Enabled(ctx context.Context, level slog.Level) bool {
+	return level >= h.level && h.Handler.Enabled(ctx, level)
+}
+
+func (h minLevelHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return minLevelHandler{h.Handler.WithAttrs(attrs), h.level}
+}
+
+func (h minLevelHandler) WithGroup(name string) slog.Handler {
+	return minLevelHandler{h.Handler.WithGroup(name), h.level}
 }

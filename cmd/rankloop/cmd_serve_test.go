@@ -303,3 +303,42 @@ func TestServeShutdownWaitsForRequests(t *testing.T) {
 		t.Errorf("clients still ran 30 s after shutdown")
 	}
 }
+
+func TestServeLogsEachChangeOnce(t *testing.T) {
+	s := startServe(t)
+	client, err := personalizer.NewClient(s.endpoint, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	cfg, err := client.ServiceConfiguration(ctx)
+	if err != nil {
+		t.Fatalf("ServiceConfiguration: %v", err)
+	}
+	cfg.RewardWaitTime = 5 * time.Second
+	if _, err := client.UpdateServiceConfiguration(ctx, cfg); err != nil {
+		t.Fatalf("UpdateServiceConfiguration: %v", err)
+	}
+	if _, err := client.UpdatePolicy(ctx, &personalizer.PolicyContract{Name: "p", Arguments: "--cb_explore_adf --epsilon 0.1 -q ::"}); err != nil {
+		t.Fatalf("UpdatePolicy: %v", err)
+	}
+	if err := client.ResetModel(ctx); err != nil {
+		t.Fatalf("ResetModel: %v", err)
+	}
+	if err := s.stop(); err != nil {
+		t.Errorf("stop: %v", err)
+	}
+
+	logs := s.stderr.String()
+	for _, message := range []string{"service configuration updated", "policy updated", "model reset"} {
+		if n := strings.Count(logs, `msg="`+message+`"`); n != 1 {
+			t.Errorf("stderr has %d %q lines, want 1:\n%s", n, message, logs)
+		}
+	}
+	if !strings.Contains(logs, "reward_wait_time=5s") {
+		t.Errorf("stderr lacks reward_wait_time=5s, the reward wait time as a duration:\n%s", logs)
+	}
+	if strings.Contains(logs, "5000000000") {
+		t.Errorf("stderr has the reward wait time in nanoseconds:\n%s", logs)
+	}
+}
