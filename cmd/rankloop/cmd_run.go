@@ -98,6 +98,9 @@ Examples:
 	var errs []error
 	for _, exp := range exps {
 		if ctx.Err() != nil {
+			// An interruption between experiments leaves the rest unrun,
+			// so the command reports it even when every run so far passed.
+			errs = append(errs, context.Cause(ctx))
 			break
 		}
 		dir, err := resultsDir(opts.out, exp.Name, len(exps) > 1, time.Now())

@@ -2,6 +2,10 @@ package main
 
 import (
 	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -45,5 +49,27 @@ func TestPrintSummaryThresholdPerArm(t *testing.T) {
 	}
 	if strings.Contains(lines[2], "0.99") {
 		t.Errorf("header names the first arm's threshold for every arm: %q", lines[2])
+	}
+}
+
+// TestRunInterruptedBeforeStartFails checks that an interruption before an
+// experiment starts is reported, so the command does not exit 0 with
+// experiments left unrun.
+func TestRunInterruptedBeforeStartFails(t *testing.T) {
+	dir := t.TempDir()
+	exp := copyExperiment(t, dir, 100)
+	out := filepath.Join(dir, "out")
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	err := run(ctx, []string{"run", "--quiet", "--out", out, exp}, &bytes.Buffer{}, &bytes.Buffer{})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("run error = %v, want context.Canceled", err)
+	}
+	if code := exitCode(ctx, err, &bytes.Buffer{}); code != exitInterrupted {
+		t.Errorf("exit code = %d, want %d", code, exitInterrupted)
+	}
+	if _, err := os.Stat(out); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("an experiment that never started created its results folder: %v", err)
 	}
 }
