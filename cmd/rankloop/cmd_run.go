@@ -73,7 +73,7 @@ Examples:
 		return &usageError{fmt.Sprintf("run: invalid --parallel %d: use 1 or more, or 0 for the number of CPUs", opts.parallel)}
 	}
 
-	logger := newLogger(stderr, opts.quiet, opts.verbose)
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: opts.logLevel()}))
 
 	exps, err := runner.LoadAll(files)
 	if err != nil {
@@ -116,7 +116,7 @@ Examples:
 
 func runOne(ctx context.Context, exp *runner.Experiment, dir string, opts runOptions, logger *slog.Logger, stdout, stderr io.Writer) error {
 	logger.Info("run started", "experiment", exp.Name, "arms", len(exp.Arms), "repetitions", exp.Repetitions, "events", exp.Events, "out", dir)
-	progress := newProgress(stderr, exp, logger, !opts.noProgress && !opts.quiet)
+	progress := newProgress(stderr, exp, logger, opts.logLevel(), !opts.noProgress && !opts.quiet)
 
 	report, err := runner.Run(ctx, exp, runner.Options{
 		OutDir:      dir,
@@ -191,15 +191,16 @@ func resultsDir(out, experiment string, several bool, now time.Time) (string, er
 	}
 }
 
-func newLogger(w io.Writer, quiet, verbose bool) *slog.Logger {
-	level := slog.LevelInfo
-	if quiet {
-		level = slog.LevelWarn
+// logLevel returns the lowest level logged: warnings with --quiet, debug
+// messages with --verbose, which wins when both are given.
+func (o runOptions) logLevel() slog.Level {
+	switch {
+	case o.verbose:
+		return slog.LevelDebug
+	case o.quiet:
+		return slog.LevelWarn
 	}
-	if verbose {
-		level = slog.LevelDebug
-	}
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
+	return slog.LevelInfo
 }
 
 // printSummary writes the summary table: per arm, the median and range over

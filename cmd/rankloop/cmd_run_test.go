@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -71,5 +72,26 @@ func TestRunInterruptedBeforeStartFails(t *testing.T) {
 	}
 	if _, err := os.Stat(out); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("an experiment that never started created its results folder: %v", err)
+	}
+}
+
+// TestProgressBarsKeepLogLevel checks that the logger writing above the
+// progress bars logs at the level the flags chose.
+func TestProgressBarsKeepLogLevel(t *testing.T) {
+	exp := &runner.Experiment{Name: "levels", Events: 10, Repetitions: 1, Arms: []*runner.Arm{{Name: "only"}}}
+	for _, level := range []slog.Level{slog.LevelDebug, slog.LevelInfo} {
+		var stderr bytes.Buffer
+		p := newProgress(&stderr, exp, slog.New(slog.NewTextHandler(&stderr, &slog.HandlerOptions{Level: level})), level, false)
+		p.drawBars(&stderr, exp)
+		logger := p.logger()
+		p.update(runner.Progress{Arm: "only", Done: 10, Total: 10, Finished: true})
+		p.wait()
+
+		if got := logger.Enabled(context.Background(), slog.LevelDebug); got != (level == slog.LevelDebug) {
+			t.Errorf("level %v: debug enabled above the bars = %v, want %v", level, got, level == slog.LevelDebug)
+		}
+		if !logger.Enabled(context.Background(), slog.LevelInfo) {
+			t.Errorf("level %v: info disabled above the bars", level)
+		}
 	}
 }

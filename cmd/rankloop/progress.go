@@ -20,9 +20,10 @@ const logEvery = 5 * time.Second
 // progress shows how far each arm has come: one bar per arm when stderr is
 // a terminal, a log line per arm every few seconds otherwise.
 type progress struct {
-	base *slog.Logger
-	bars *mpb.Progress
-	arms []*mpb.Bar
+	base  *slog.Logger
+	level slog.Level // of base, for the logger that writes above the bars
+	bars  *mpb.Progress
+	arms  []*mpb.Bar
 
 	mu      sync.Mutex
 	names   []string
@@ -31,18 +32,25 @@ type progress struct {
 	lastLog time.Time
 }
 
-func newProgress(stderr io.Writer, exp *runner.Experiment, logger *slog.Logger, allowBars bool) *progress {
-	p := &progress{base: logger, lastLog: time.Now()}
+// newProgress returns the progress of exp's arms. logger logs at level
+// and above; bars are drawn on stderr when allowBars is set and stderr is a
+// terminal.
+func newProgress(stderr io.Writer, exp *runner.Experiment, logger *slog.Logger, level slog.Level, allowBars bool) *progress {
+	p := &progress{base: logger, level: level, lastLog: time.Now()}
 	for _, arm := range exp.Arms {
 		p.names = append(p.names, arm.Name)
 		p.done = append(p.done, map[int]int{})
 		p.total = append(p.total, exp.Repetitions*exp.Events)
 	}
-	if !allowBars || !isTerminal(stderr) {
-		return p
+	if allowBars && isTerminal(stderr) {
+		p.drawBars(stderr, exp)
 	}
+	return p
+}
 
-	p.bars = mpb.New(mpb.WithOutput(stderr), mpb.WithWidth(40), mpb.WithRefreshRate(150*time.Millisecond))
+// drawBars starts one bar per arm on w.
+func (p *progress) drawBars(w io.Writer, exp *runner.Experiment) {
+	p.bars = mpb.New(mpb.WithOutput(w), mpb.WithWidth(40), mpb.WithRefreshRate(150*time.Millisecond))
 	for i, arm := range exp.Arms {
 		bar := p.bars.AddBar(int64(p.total[i]),
 			mpb.PrependDecorators(decor.Name(arm.Name, decor.WCSyncSpaceR), decor.CountersNoUnit("%d / %d", decor.WCSyncSpace)),
@@ -50,7 +58,6 @@ func newProgress(stderr io.Writer, exp *runner.Experiment, logger *slog.Logger, 
 		)
 		p.arms = append(p.arms, bar)
 	}
-	return p
 }
 
 func isTerminal(w io.Writer) bool {
@@ -67,7 +74,7 @@ func (p *progress) logger() *slog.Logger {
 	if p.bars == nil {
 		return p.base
 	}
-	return slog.New(slog.NewTextHandler(p.bars, nil))
+	return slog.New(slog.NewTextHandler(p.bars, &slog.HandlerOptions{Level: p.level}))
 }
 
 func (p *progress) update(u runner.Progress) {
