@@ -21,7 +21,30 @@ import (
 const (
 	serveRewardWait      = 10 * time.Minute
 	serveExportFrequency = time.Minute
+)
+
+// Timeouts of the HTTP server.
+const (
+	// serveShutdownTimeout is how long requests in flight get to finish
+	// after SIGINT or SIGTERM.
 	serveShutdownTimeout = 10 * time.Second
+
+	// serveReadTimeout bounds reading a request, headers and body. It is
+	// shorter than serveShutdownTimeout, so the request of a client that
+	// stalls mid-body fails before the shutdown timeout ends, and the
+	// shutdown stays graceful. Even the largest body accepted
+	// (server.DefaultMaxBodyBytes, 1 MiB) arrives in time at 205 KiB/s,
+	// and a rank request is a few KiB.
+	serveReadTimeout = 5 * time.Second
+
+	// serveIdleTimeout bounds how long a keep-alive connection waits for
+	// its next request. Without it the server would use serveReadTimeout.
+	// It is longer than the 90 s after which Go's http.DefaultTransport,
+	// which personalizer.Client clones, closes idle connections, so the
+	// server rarely closes a connection that a client is about to reuse.
+	// Shutdown closes idle connections at once, so it does not wait for
+	// this.
+	serveIdleTimeout = 2 * time.Minute
 )
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -93,19 +116,25 @@ Examples:
 		return fmt.Errorf("serve: %w", err)
 	}
 	handler := server.New(loop, server.WithKey(*key), server.WithLogger(logger.With("component", "server")))
-	return serveUntilDone(ctx, ln, handler, *key != "", stdout, logger)
+	return serveUntilDone(ctx, ln, newHTTPServer(handler, logger), serveShutdownTimeout, *key != "", stdout, logger)
 }
 
-// serveUntilDone serves handler on ln until ctx is cancelled, then shuts
-// down gracefully: in-flight requests get serveShutdownTimeout to finish.
-// It closes ln.
-func serveUntilDone(ctx context.Context, ln net.Listener, handler http.Handler, keyRequired bool, stdout io.Writer, logger *slog.Logger) error {
-	srv := &http.Server{
-		Handler:           handler,
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+// newHTTPServer returns the HTTP server of rankloop serve, with the
+// timeouts above. ReadTimeout covers the headers too, since
+// ReadHeaderTimeout is not set.
+func newHTTPServer(handler http.Handler, logger *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:     handler,
+		ReadTimeout: serveReadTimeout,
+		IdleTimeout: serveIdleTimeout,
+		ErrorLog:    slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
+}
+
+// serveUntilDone serves srv on ln until ctx is cancelled, then shuts down
+// gracefully: in-flight requests get shutdownTimeout to finish. It closes
+// ln.
+func serveUntilDone(ctx context.Context, ln net.Listener, srv *http.Server, shutdownTimeout time.Duration, keyRequired bool, stdout io.Writer, logger *slog.Logger) error {
 	endpoint := "http://" + ln.Addr().String()
 
 	served := make(chan error, 1)
@@ -123,8 +152,8 @@ func serveUntilDone(ctx context.Context, ln net.Listener, handler http.Handler, 
 	case <-ctx.Done():
 	}
 
-	logger.Info("shutting down", "timeout", serveShutdownTimeout)
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), serveShutdownTimeout)
+	logger.Info("shutting down", "timeout", shutdownTimeout)
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil {
 		logger.Error("shutdown did not finish; closing open connections", "err", err)

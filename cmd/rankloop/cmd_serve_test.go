@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -15,6 +17,8 @@ import (
 	"time"
 
 	"github.com/rankloop/rankloop/personalizer"
+	"github.com/rankloop/rankloop/personalizer/local"
+	"github.com/rankloop/rankloop/personalizer/server"
 	"github.com/rankloop/rankloop/results/testtools"
 )
 
@@ -340,5 +344,71 @@ func TestServeLogsEachChangeOnce(t *testing.T) {
 	}
 	if strings.Contains(logs, "5000000000") {
 		t.Errorf("stderr has the reward wait time in nanoseconds:\n%s", logs)
+	}
+}
+
+func TestServeShutdownEndsStalledRequest(t *testing.T) {
+	if srv := newHTTPServer(http.NotFoundHandler(), slog.New(slog.DiscardHandler)); srv.ReadTimeout <= 0 || srv.ReadTimeout >= serveShutdownTimeout {
+		t.Errorf("ReadTimeout = %v, want more than 0 and less than the shutdown timeout %v", srv.ReadTimeout, serveShutdownTimeout)
+	}
+
+	// The same server with shorter timeouts, so the test takes about a
+	// second and at most the shutdown timeout when it fails.
+	const readTimeout, shutdownTimeout = 500 * time.Millisecond, 5 * time.Second
+	stderr := &lockedBuffer{}
+	logger := slog.New(slog.NewTextHandler(stderr, nil))
+	loop, err := local.New(local.Options{ModelUpdateEvery: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	api := server.New(loop, server.WithLogger(logger))
+	entered := make(chan struct{}, 1)
+	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case entered <- struct{}{}:
+		default:
+		}
+		api.ServeHTTP(w, r)
+	})
+	srv := newHTTPServer(handler, logger)
+	srv.ReadTimeout = readTimeout
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- serveUntilDone(ctx, ln, srv, shutdownTimeout, false, io.Discard, logger) }()
+
+	// Send the headers and the first bytes of a 1,000-byte body, then
+	// stall with the connection open.
+	conn, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	request := "POST /personalizer/v1.0/rank HTTP/1.1\r\nHost: rankloop.test\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"actions\":["
+	if _, err := io.WriteString(conn, request); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-entered:
+	case <-time.After(shutdownTimeout):
+		t.Fatalf("the stalled request did not reach the handler")
+	}
+
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("serve returned %v with a client stalled mid-body, want a graceful shutdown", err)
+	}
+	conn.SetReadDeadline(time.Now().Add(shutdownTimeout))
+	status, err := bufio.NewReader(conn).ReadString('\n')
+	if !strings.HasPrefix(status, "HTTP/1.1 400 ") {
+		t.Errorf("stalled request got %q (%v), want 400 after the read timeout", status, err)
+	}
+	if !strings.Contains(stderr.String(), "reading the request body failed") {
+		t.Errorf("stderr lacks the failed body read:\n%s", stderr)
 	}
 }
