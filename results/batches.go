@@ -102,8 +102,8 @@ func recordOf(r *BatchRow, hasExpected, hasBest bool) batchRecord {
 }
 
 // ReadBatches reads a batches.parquet file. hasExpected and hasBest report
-// whether the accuracy and the best reward and ceiling columns hold values
-// in the first row; NULLs read as 0.
+// whether the accuracy and the best reward columns hold a value in any row;
+// NULLs read as 0, and a NULL accuracy sets AccuracyUndefined.
 func ReadBatches(path string) (rows []BatchRow, hasExpected, hasBest bool, err error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -131,9 +131,10 @@ func ReadBatches(path string) (rows []BatchRow, hasExpected, hasBest bool, err e
 		n, err := r.Read(buf)
 		for i := range buf[:n] {
 			rec := &buf[i]
-			if len(rows) == 0 {
-				hasExpected, hasBest = rec.Accuracy != nil, rec.BestRewardMean != nil
-			}
+			// Arms without an expected value write NULL accuracy, so the
+			// first row alone does not tell.
+			hasExpected = hasExpected || rec.Accuracy != nil
+			hasBest = hasBest || rec.BestRewardMean != nil
 			rows = append(rows, BatchRow{
 				Experiment:        rec.Experiment,
 				Arm:               rec.Arm,

@@ -111,3 +111,30 @@ func TestReadBatchesRejectsEvents(t *testing.T) {
 		t.Errorf("ReadBatches(events file) error = %v, want a column mismatch", err)
 	}
 }
+
+// TestReadBatchesAccuracyOfLaterArm checks a file whose first arm has no
+// expected value and whose second arm has one: the file holds accuracy
+// values, so ReadBatches reports them.
+func TestReadBatchesAccuracyOfLaterArm(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "batches.parquet")
+	rows := makeBatches([]string{"no-expected", "with-expected"}, 1, 3)
+	for i := range rows {
+		rows[i].AccuracyUndefined = rows[i].Arm == "no-expected"
+	}
+	if err := WriteBatches(path, rows, true, true, testMeta); err != nil {
+		t.Fatal(err)
+	}
+
+	got, hasExpected, _, err := ReadBatches(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !hasExpected {
+		t.Error("ReadBatches reports no accuracy, but the second arm's rows have it")
+	}
+	for i, r := range got {
+		if r.AccuracyUndefined != rows[i].AccuracyUndefined {
+			t.Errorf("row %d (arm %s): accuracy undefined = %v, want %v", i, r.Arm, r.AccuracyUndefined, rows[i].AccuracyUndefined)
+		}
+	}
+}
