@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -120,5 +121,38 @@ func TestRunRemoteReusesConnections(t *testing.T) {
 	// fewer connections than runs.
 	if got := opened.Load(); got >= int64(exp.Repetitions) {
 		t.Errorf("%d runs opened %d connections, want fewer than one per run", exp.Repetitions, got)
+	}
+}
+
+// TestRunRemoteReportsProgress checks that a run against an endpoint reports
+// progress before it finishes, whatever its block of events in flight.
+func TestRunRemoteReportsProgress(t *testing.T) {
+	exp := loadText(t, strings.Replace(remoteExperiment, "%d", "1", 1))
+	exp.Events = 2500
+	endpoint := newFailingEndpoint(t, func(string) bool { return false })
+
+	var (
+		mu      sync.Mutex
+		updates []Progress
+	)
+	record := func(p Progress) {
+		mu.Lock()
+		defer mu.Unlock()
+		updates = append(updates, p)
+	}
+	// Three events in flight make blocks of 24 events, and no block ends on
+	// a multiple of 2,000.
+	_, err := Run(context.Background(), exp, Options{OutDir: t.TempDir(), Endpoint: endpoint, Key: testKey, Concurrency: 3, Progress: record})
+	if err != nil {
+		t.Fatal(err)
+	}
+	partial := 0
+	for _, p := range updates {
+		if !p.Finished && p.Done > 0 && p.Done < p.Total {
+			partial++
+		}
+	}
+	if partial == 0 {
+		t.Errorf("no progress before the run finished: %+v", updates)
 	}
 }

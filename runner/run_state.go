@@ -126,6 +126,7 @@ type runState struct {
 	batch    batchStats
 	batches  []batchStats
 	acc      *runAccumulator
+	reported int // events done at the last progress update
 	finished bool
 }
 
@@ -449,10 +450,19 @@ func (st *runState) flushRows(force bool) error {
 	return nil
 }
 
+// progressEvery is the number of events between two progress updates of a
+// run.
+const progressEvery = 2000
+
+// progress sends a progress update when the run has finished or has done
+// progressEvery events since the last update. Runs against an endpoint
+// report once per block of events, so done may skip values.
 func (st *runState) progress(opts Options, done int, finished bool) {
-	if opts.Progress != nil && (finished || done%2000 == 0) {
-		opts.Progress(Progress{Arm: st.arm.Name, ArmIndex: st.key.arm, Repetition: st.key.repetition, Done: done, Total: st.exp.Events, Finished: finished})
+	if opts.Progress == nil || !finished && done-st.reported < progressEvery {
+		return
 	}
+	st.reported = done
+	opts.Progress(Progress{Arm: st.arm.Name, ArmIndex: st.key.arm, Repetition: st.key.repetition, Done: done, Total: st.exp.Events, Finished: finished})
 }
 
 // finish closes the run's part file and returns the run's outcome.
