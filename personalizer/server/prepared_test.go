@@ -221,24 +221,7 @@ func TestPreparedPathGeneratesEventID(t *testing.T) {
 	loop, _ := newEquivalenceLoop(t)
 	fast := &countingLoop{Loop: loop}
 	base := startServer(t, fast) + "/personalizer/v1.0"
-	seen := map[string]bool{}
-	for range 3 {
-		status, _, body := send(t, "POST", base+"/rank", `{"actions":`+notebookActions+`}`, nil)
-		if status != http.StatusCreated {
-			t.Fatalf("rank = %d %s, want 201", status, body)
-		}
-		var resp personalizer.RankResponse
-		if err := json.Unmarshal(body, &resp); err != nil {
-			t.Fatalf("rank response %s: %v", body, err)
-		}
-		if len(resp.EventID) != 32 || strings.Trim(resp.EventID, "0123456789abcdef") != "" {
-			t.Errorf("generated event id %q, want 32 lower-case hex digits", resp.EventID)
-		}
-		if seen[resp.EventID] {
-			t.Errorf("event id %q generated twice", resp.EventID)
-		}
-		seen[resp.EventID] = true
-	}
+	checkGeneratedEventIDs(t, base, `{"actions":`+notebookActions+`}`)
 	if got := fast.generalRanks.Load(); got != 0 {
 		t.Errorf("%d rank requests reached Rank, want 0 on the prepared path", got)
 	}

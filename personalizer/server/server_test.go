@@ -444,11 +444,18 @@ func TestPreviewVersions(t *testing.T) {
 }
 
 func TestRankGeneratesEventID(t *testing.T) {
-	loop := newFakeLoop()
-	base := startServer(t, loop) + "/personalizer/v1.0"
+	base := startServer(t, newFakeLoop()) + "/personalizer/v1.0"
+	checkGeneratedEventIDs(t, base, `{"actions":[{"id":"a","features":[]}],"eventId":""}`)
+}
+
+// checkGeneratedEventIDs posts rank, a rank request without an event id,
+// to base three times, and checks that each response carries a new event
+// id of 32 lower-case hex digits.
+func checkGeneratedEventIDs(t *testing.T, base, rank string) {
+	t.Helper()
 	seen := map[string]bool{}
 	for range 3 {
-		status, _, body := send(t, "POST", base+"/rank", `{"actions":[{"id":"a","features":[]}],"eventId":""}`, nil)
+		status, _, body := send(t, "POST", base+"/rank", rank, nil)
 		if status != http.StatusCreated {
 			t.Fatalf("rank = %d %s, want 201", status, body)
 		}
