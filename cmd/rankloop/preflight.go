@@ -32,7 +32,7 @@ func checkEndpoint(ctx context.Context, endpoint, key string, exp *runner.Experi
 	case errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusUnauthorized:
 		return fmt.Errorf("endpoint %s rejected the key (status 401): pass the endpoint's key with --key or set RANKLOOP_KEY", client)
 	case errors.As(err, &apiErr):
-		return fmt.Errorf("endpoint %s returned %v to GET /configurations/service: check that it speaks the Personalizer REST API v1.0", client, err)
+		return fmt.Errorf("endpoint %s returned %w to GET /configurations/service: check that it speaks the Personalizer REST API v1.0", client, err)
 	default:
 		return fmt.Errorf("cannot reach endpoint %s: %w; start the endpoint (for example rankloop serve) or fix --endpoint", client, err)
 	}
