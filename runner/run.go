@@ -30,7 +30,9 @@ type Options struct {
 	// Version is the tool version recorded in the manifest.
 	Version string
 	Logger  *slog.Logger
-	// Progress, when set, receives progress updates from every run.
+	// Progress, when set, receives an update from every run after each
+	// 2,000 events or so and when the run finishes. Runs call it from their
+	// own goroutines, so it must be safe for concurrent use.
 	Progress func(Progress)
 	// Now is the clock for the manifest's start and end times.
 	Now func() time.Time
