@@ -2,8 +2,11 @@ package runner
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/rankloop/rankloop/results"
@@ -81,5 +84,91 @@ personalizer:
 		if r.BestReward != 1 {
 			t.Errorf("event %d: best reward %v, want 1", r.Event, r.BestReward)
 		}
+	}
+}
+
+// failingExperiment has an arm "good" and an arm "bad" whose reward leaves
+// [-1, 1] at event 50, which stops its runs.
+const failingExperiment = `name: failing
+events: %d
+batch_size: 100
+repetitions: %d
+context:
+  name: [Alice, Bob]
+actions:
+  - id: a
+    features: {kind: one}
+  - id: b
+    features: {kind: two}
+reward: 'action.id == "a" ? 1 : 0'
+personalizer:
+  policy: "--cb_explore_adf --epsilon 0.2"
+arms:
+  - name: good
+  - name: bad
+    reward: 'event >= 50 ? 2 : 0'
+`
+
+// TestRunFailureStopsOtherRuns checks that a failing run stops the runs
+// still in progress, and that their part files are removed.
+func TestRunFailureStopsOtherRuns(t *testing.T) {
+	// Two runs at once: good's run of 2,000,000 events and bad's, which
+	// fails after 50 events, long before good's could finish.
+	exp := loadText(t, fmt.Sprintf(failingExperiment, 2_000_000, 1))
+	out := t.TempDir()
+	report, err := Run(context.Background(), exp, Options{OutDir: out, Parallelism: 2})
+	if err == nil || !strings.Contains(err.Error(), `arm "bad"`) {
+		t.Fatalf("Run error = %v, want the failure of arm bad", err)
+	}
+	if report.Completed {
+		t.Error("report says the experiment completed")
+	}
+	if len(report.Runs) != 0 {
+		t.Errorf("runs finished = %+v, want none: good's run should have stopped", report.Runs)
+	}
+	if _, err := os.Stat(filepath.Join(out, ".parts")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("part files left behind: %v", err)
+	}
+	_, rows, err := results.ReadEvents(filepath.Join(out, EventsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 0 {
+		t.Errorf("events.parquet has %d rows, want none", len(rows))
+	}
+}
+
+// TestRunFailureKeepsFinishedRunsInOrder checks that the runs that finished
+// before another failed are written whole and in arm, repetition and event
+// order.
+func TestRunFailureKeepsFinishedRunsInOrder(t *testing.T) {
+	exp := loadText(t, fmt.Sprintf(failingExperiment, 300, 3))
+	out := t.TempDir()
+	report, err := Run(context.Background(), exp, Options{OutDir: out, Parallelism: 1})
+	if err == nil {
+		t.Fatal("Run returned no error although arm bad fails")
+	}
+	if len(report.Runs) != exp.Repetitions {
+		t.Fatalf("runs finished = %d, want good's %d", len(report.Runs), exp.Repetitions)
+	}
+	_, rows, err := results.ReadEvents(filepath.Join(out, EventsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := exp.Repetitions * exp.Events; len(rows) != want {
+		t.Fatalf("events.parquet has %d rows, want %d", len(rows), want)
+	}
+	for i, r := range rows {
+		rep, event := i/exp.Events, i%exp.Events
+		if r.Arm != "good" || int(r.Repetition) != rep || int(r.Event) != event {
+			t.Fatalf("row %d is %s/%d/%d, want good/%d/%d", i, r.Arm, r.Repetition, r.Event, rep, event)
+		}
+	}
+	m, err := results.ReadManifest(filepath.Join(out, ManifestFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Completed || m.Rows.Events != int64(len(rows)) {
+		t.Errorf("manifest: completed %v, %d events; want false, %d", m.Completed, m.Rows.Events, len(rows))
 	}
 }
