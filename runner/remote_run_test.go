@@ -16,6 +16,7 @@ import (
 
 	"github.com/rankloop/rankloop/personalizer/local"
 	"github.com/rankloop/rankloop/personalizer/server"
+	"github.com/rankloop/rankloop/results"
 )
 
 // remoteExperiment is a small experiment against an endpoint whose rewards
@@ -154,5 +155,51 @@ func TestRunRemoteReportsProgress(t *testing.T) {
 	}
 	if partial == 0 {
 		t.Errorf("no progress before the run finished: %+v", updates)
+	}
+}
+
+// TestRunRemoteInterrupted cancels the context in the middle of a run
+// against an endpoint: the run stops, counts as unfinished and leaves no
+// part file.
+func TestRunRemoteInterrupted(t *testing.T) {
+	exp := loadText(t, strings.Replace(remoteExperiment, "%d", "2", 1))
+	exp.Events = 1000
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+
+	loop, err := local.New(local.Options{ModelExportFrequency: int64(time.Hour), RewardWait: int64(10 * time.Minute)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	api := server.New(loop, server.WithKey(testKey))
+	var ranks atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/rank") && ranks.Add(1) == 300 {
+			cancel()
+		}
+		api.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+
+	out := t.TempDir()
+	report, err := Run(ctx, exp, Options{OutDir: out, Endpoint: srv.URL, Key: testKey, Concurrency: 2})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("Run error = %v, want context.Canceled", err)
+	}
+	if report.Completed || len(report.Runs) != 0 {
+		t.Errorf("report: completed %v, %d runs finished; want false and none", report.Completed, len(report.Runs))
+	}
+	if got := ranks.Load(); got >= int64(exp.Events) {
+		t.Errorf("the endpoint served %d ranks, want the run to stop soon after 300", got)
+	}
+	if _, err := os.Stat(filepath.Join(out, ".parts")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("part files left behind: %v", err)
+	}
+	m, err := results.ReadManifest(filepath.Join(out, ManifestFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Completed || m.Rows.Events != 0 {
+		t.Errorf("manifest: completed %v, %d events; want false, 0", m.Completed, m.Rows.Events)
 	}
 }
