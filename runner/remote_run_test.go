@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net"
 	"net/http"
@@ -201,5 +202,57 @@ func TestRunRemoteInterrupted(t *testing.T) {
 	}
 	if m.Completed || m.Rows.Events != 0 {
 		t.Errorf("manifest: completed %v, %d events; want false, 0", m.Completed, m.Rows.Events)
+	}
+}
+
+// TestRunRemoteRankingAsReturned checks that a reward formula sees the
+// ranking the endpoint returned, even when it lists fewer actions than
+// were sent: here only the chosen one.
+func TestRunRemoteRankingAsReturned(t *testing.T) {
+	text := strings.Replace(remoteExperiment, "%d", "1", 1)
+	text = strings.Replace(text, `reward: 'action.id == "a" ? 1 : 0'`, `reward: 'len(ranking) == 1 ? 1 : 0'`, 1)
+	exp := loadText(t, text)
+
+	loop, err := local.New(local.Options{ModelExportFrequency: int64(time.Hour), RewardWait: int64(10 * time.Minute)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	api := server.New(loop, server.WithKey(testKey))
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !strings.HasSuffix(r.URL.Path, "/rank") {
+			api.ServeHTTP(w, r)
+			return
+		}
+		rec := httptest.NewRecorder()
+		api.ServeHTTP(rec, r)
+		var resp map[string]any
+		if err := json.Unmarshal(rec.Body.Bytes(), &resp); err != nil {
+			t.Errorf("rank response: %v", err)
+			return
+		}
+		chosen := resp["rewardActionId"]
+		for _, entry := range resp["ranking"].([]any) {
+			if entry.(map[string]any)["id"] == chosen {
+				resp["ranking"] = []any{entry}
+			}
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(rec.Code)
+		json.NewEncoder(w).Encode(resp)
+	}))
+	defer srv.Close()
+
+	out := t.TempDir()
+	if _, err := Run(context.Background(), exp, Options{OutDir: out, Endpoint: srv.URL, Key: testKey}); err != nil {
+		t.Fatal(err)
+	}
+	_, rows, err := results.ReadEvents(filepath.Join(out, EventsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rows {
+		if r.Reward != 1 {
+			t.Fatalf("event %d: reward %v, want 1: the formula saw more than the one ranked action", r.Event, r.Reward)
+		}
 	}
 }

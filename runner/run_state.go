@@ -236,7 +236,9 @@ func (st *runState) rewardOf(c *contextEntry, ev *chosenEvent, a int) (float64, 
 		for i, j := range ev.order {
 			st.ranking[i] = reward.Ranked{ID: st.actions[j].ID, Probability: ev.probabilities[j]}
 		}
-		st.env.Ranking = st.ranking
+		// An endpoint may rank fewer actions than it was sent, so the
+		// formula sees only the entries of this event.
+		st.env.Ranking = st.ranking[:len(ev.order)]
 	}
 	v, clamped, err := st.arm.Reward.Reward(st.machine, &st.env)
 	if err != nil {
