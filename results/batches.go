@@ -102,7 +102,7 @@ func recordOf(r *BatchRow, hasExpected, hasBest bool) batchRecord {
 }
 
 // ReadBatches reads a batches.parquet file. hasExpected and hasBest report
-// whether the accuracy and the best reward columns hold a value in any row;
+// whether the accuracy and the best reward columns hold a value in any row.
 // NULLs read as 0, and a NULL accuracy sets AccuracyUndefined.
 func ReadBatches(path string) (rows []BatchRow, hasExpected, hasBest bool, err error) {
 	f, err := os.Open(path)
@@ -132,7 +132,7 @@ func ReadBatches(path string) (rows []BatchRow, hasExpected, hasBest bool, err e
 		for i := range buf[:n] {
 			rec := &buf[i]
 			// Arms without an expected value write NULL accuracy, so the
-			// first row alone does not tell.
+			// first row alone cannot show whether the file has accuracy.
 			hasExpected = hasExpected || rec.Accuracy != nil
 			hasBest = hasBest || rec.BestRewardMean != nil
 			rows = append(rows, BatchRow{

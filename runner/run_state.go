@@ -237,7 +237,7 @@ func (st *runState) rewardOf(c *contextEntry, ev *chosenEvent, a int) (float64, 
 			st.ranking[i] = reward.Ranked{ID: st.actions[j].ID, Probability: ev.probabilities[j]}
 		}
 		// An endpoint may rank fewer actions than it was sent, so the
-		// formula sees only the entries of this event.
+		// formula reads only the entries of this event.
 		st.env.Ranking = st.ranking[:len(ev.order)]
 	}
 	v, clamped, err := st.arm.Reward.Reward(st.machine, &st.env)
@@ -345,9 +345,9 @@ func (st *runState) completeBuffered(c *contextEntry, ev *chosenEvent, sendRewar
 }
 
 // deliverDue sends every pending reward due at or before event index. A
-// loop accepts the reward of an unknown or closed event (it records a late
-// reward and learns nothing from it), so an error means the backend failed,
-// and deliverDue returns it.
+// loop accepts the reward of an unknown or closed event and learns nothing
+// from it, so an error means that the backend failed, and deliverDue
+// returns it.
 func (st *runState) deliverDue(index int, sendReward func(string, float64) error) error {
 	for len(st.pending) > 0 && st.pending[0].due <= index {
 		if err := st.sendPending(sendReward); err != nil {

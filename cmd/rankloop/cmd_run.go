@@ -213,8 +213,8 @@ func printSummary(w io.Writer, report *runner.Report) {
 	}
 	fmt.Fprintf(w, "\n%s: %d arms × %d repetitions × %d events (%s)\n", exp.Name, len(exp.Arms), exp.Repetitions, exp.Events, state)
 
-	// Arms may set their own threshold: the header names it when all arms
-	// share one, and each row names its own otherwise.
+	// Arms may set their own threshold, so the header names it only when
+	// all arms share one, and each row names its own otherwise.
 	shared := true
 	for _, s := range report.Summary {
 		shared = shared && s.Threshold == report.Summary[0].Threshold

@@ -21,7 +21,7 @@ const logEvery = 5 * time.Second
 // a terminal, a log line per arm every few seconds otherwise.
 type progress struct {
 	base  *slog.Logger
-	level slog.Level // of base, for the logger that writes above the bars
+	level slog.Level // lowest level that base logs, and so the logger above the bars
 	bars  *mpb.Progress
 	arms  []*mpb.Bar
 
@@ -32,9 +32,9 @@ type progress struct {
 	lastLog time.Time
 }
 
-// newProgress returns the progress of exp's arms. logger logs at level
-// and above; bars are drawn on stderr when allowBars is set and stderr is a
-// terminal.
+// newProgress returns the progress of exp's arms, logged through logger,
+// which logs at level and above. Bars are drawn on stderr when allowBars is
+// set and stderr is a terminal.
 func newProgress(stderr io.Writer, exp *runner.Experiment, logger *slog.Logger, level slog.Level, allowBars bool) *progress {
 	p := &progress{base: logger, level: level, lastLog: time.Now()}
 	for _, arm := range exp.Arms {
