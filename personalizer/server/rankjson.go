@@ -107,7 +107,7 @@ var actionFields = []string{
 // because encoding/json decodes a repeated field into the value of the
 // first, merging slices element by element. So does a key that names a
 // known field in another case, because encoding/json matches names
-// case-insensitively, and a key with escapes.
+// case-insensitively, and a key with escapes or invalid UTF-8.
 func (p *rankParser) object(fields []string, parse func(field int) error) error {
 	if !p.consume('{') {
 		return errSlowPath
@@ -117,10 +117,11 @@ func (p *rankParser) object(fields []string, parse func(field int) error) error 
 		if more, err := p.next('}', first); !more {
 			return err
 		}
-		key, err := p.fieldName()
-		if err != nil {
-			return err
+		quoted, plain, err := p.stringBytes()
+		if err != nil || !plain || !p.colon() {
+			return errSlowPath
 		}
+		key := quoted[1 : len(quoted)-1]
 
 		field := fieldIndex(key, fields)
 		switch {
@@ -155,17 +156,6 @@ func (p *rankParser) next(end byte, first bool) (more bool, err error) {
 	}
 	p.skipSpace()
 	return true, nil
-}
-
-// fieldName parses an object key and the colon after it. It returns the
-// bytes of the key, which alias p.data, and ends the fast path for a key
-// with escapes or invalid UTF-8.
-func (p *rankParser) fieldName() ([]byte, error) {
-	quoted, plain, err := p.stringBytes()
-	if err != nil || !plain || !p.colon() {
-		return nil, errSlowPath
-	}
-	return quoted[1 : len(quoted)-1], nil
 }
 
 // colon moves past a colon and the white space around it.
@@ -549,7 +539,9 @@ func (p *rankParser) end() error {
 // fieldIndex returns the index of key in fields, or -1.
 func fieldIndex(key []byte, fields []string) int {
 	for i, f := range fields {
-		if string(key) == f {
+		// The length and the first byte rule out most names more cheaply
+		// than a full comparison.
+		if len(key) == len(f) && key[0] == f[0] && string(key) == f {
 			return i
 		}
 	}
