@@ -134,8 +134,9 @@ func (f *Formula) Clamps() bool { return f.clamp }
 
 // Uses reports whether the formula reads the top-level name: an Env name
 // such as "probability", a dataset or a helper function. A formula that
-// reads none of probability, ranking and event gives the same reward for
-// the same context and action, so callers may cache its rewards.
+// reads none of probability, ranking and event, and no expected value
+// that reads event, gives the same reward for the same context and
+// action, so callers may cache its rewards.
 func (f *Formula) Uses(name string) bool { return f.names[name] }
 
 // Compile compiles a reward formula against the typed environment [Env],

@@ -33,7 +33,7 @@ func newEndpointClient(opts Options) (*personalizer.Client, func(), error) {
 	transport := http.DefaultTransport.(*http.Transport).Clone()
 	transport.MaxIdleConns = 100
 	transport.MaxIdleConnsPerHost = 100
-	client, err := personalizer.NewClient(opts.Endpoint, opts.Key, personalizer.WithHTTPClient(&http.Client{Transport: transport}))
+	client, err := personalizer.NewClient(opts.Endpoint, opts.Key, personalizer.WithHTTPClient(&http.Client{Transport: transport}), personalizer.WithLogger(opts.Logger))
 	if err != nil {
 		return nil, nil, err
 	}

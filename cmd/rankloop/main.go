@@ -54,12 +54,15 @@ Exit codes: 0 success, 1 failure (invalid file, failed run),
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	// After the first signal, a second one stops the process at once.
-	context.AfterFunc(ctx, func() {
+	stopNotice := context.AfterFunc(ctx, func() {
 		stop()
 		fmt.Fprintln(os.Stderr, "rankloop: interrupted: finishing up; press Ctrl-C again to stop at once")
 	})
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	code := exitCode(ctx, err, os.Stderr)
+	// Unregistering the notice first keeps stop, which cancels ctx, from
+	// printing it on a normal exit.
+	stopNotice()
 	stop()
 	os.Exit(code)
 }
