@@ -21,6 +21,11 @@ const (
 
 const rowBufferSize = 4096
 
+// maxCachedContexts bounds the contexts a run keeps prepared. Past it the
+// cache starts over, so a context drawn from a large dataset costs memory
+// only while it is recent.
+const maxCachedContexts = 1 << 16
+
 // contextEntry is one distinct context of a run, prepared once and reused
 // by every event that draws it.
 type contextEntry struct {
@@ -208,6 +213,9 @@ func (st *runState) drawContext(prepare func([]map[string]any) (any, error)) (*c
 		if err := st.evalExpected(c, 0); err != nil {
 			return nil, err
 		}
+	}
+	if len(st.contexts) >= maxCachedContexts {
+		clear(st.contexts)
 	}
 	st.contexts[key] = c
 	return c, nil
