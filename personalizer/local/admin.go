@@ -87,7 +87,7 @@ func (l *Loop) UpdateServiceConfiguration(_ context.Context, cfg *personalizer.S
 	defer l.mu.Unlock()
 
 	if cfg.ExplorationPercentage != l.policy.Epsilon {
-		args := withEpsilon(l.policyArgs, cfg.ExplorationPercentage)
+		args := WithEpsilon(l.policyArgs, cfg.ExplorationPercentage)
 		p, err := ParsePolicy(args)
 		if err != nil {
 			return nil, invalidConfiguration(fmt.Sprintf("the policy does not accept the exploration percentage: %v", err))
@@ -163,7 +163,7 @@ func (l *Loop) updatePolicy(args string) error {
 	}
 	p, err := ParsePolicy(args)
 	if err == nil && !p.epsilonGiven {
-		args = withEpsilon(args, l.policy.Epsilon)
+		args = WithEpsilon(args, l.policy.Epsilon)
 		p, err = ParsePolicy(args)
 	}
 	if err != nil {

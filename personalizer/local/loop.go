@@ -110,7 +110,7 @@ func New(opts Options) (*Loop, error) {
 		if !(e >= 0 && e <= 1) {
 			return nil, fmt.Errorf("invalid exploration %v: want a share from 0 to 1", e)
 		}
-		args = withEpsilon(args, e)
+		args = WithEpsilon(args, e)
 	}
 	policy, err := ParsePolicy(args)
 	if err != nil {

@@ -362,7 +362,7 @@ func TestUpdatePolicyCouplesEpsilonAndResetsModel(t *testing.T) {
 	}
 
 	// Only the exploration changes: the model stays.
-	p, err := tl.UpdatePolicy(ctx, &personalizer.PolicyContract{Name: "ignored", Arguments: withEpsilon(tl.policyArgs, 0.4)})
+	p, err := tl.UpdatePolicy(ctx, &personalizer.PolicyContract{Name: "ignored", Arguments: WithEpsilon(tl.policyArgs, 0.4)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -312,10 +312,11 @@ func parseFloatIn(v string, lo, hi float64, dst *float64) error {
 	return nil
 }
 
-// withEpsilon returns args with every --epsilon set to eps, or with
-// "--epsilon eps" appended when args has none. Words are rejoined with single
-// spaces.
-func withEpsilon(args string, eps float64) string {
+// WithEpsilon returns policy arguments with every --epsilon value set to
+// eps, or with "--epsilon eps" appended when the flag is absent. The
+// service kept the policy's --epsilon equal to its exploration percentage
+// this way.
+func WithEpsilon(args string, eps float64) string {
 	value := strconv.FormatFloat(eps, 'g', -1, 64)
 	words := strings.Fields(args)
 	found := false
@@ -323,6 +324,11 @@ func withEpsilon(args string, eps float64) string {
 		switch {
 		case words[i] == "--epsilon" && i+1 < len(words):
 			words[i+1] = value
+			found = true
+			i++
+		case words[i] == "--epsilon":
+			// A trailing flag without a value gets one.
+			words = append(words, value)
 			found = true
 			i++
 		case strings.HasPrefix(words[i], "--epsilon="):

@@ -148,8 +148,8 @@ func TestWithEpsilon(t *testing.T) {
 		{"--cb_explore_adf  --epsilon=0.2", "--cb_explore_adf --epsilon=0.5"},
 		{"--cb_explore_adf -q ::", "--cb_explore_adf -q :: --epsilon 0.5"},
 	} {
-		if got := withEpsilon(tc.in, 0.5); got != tc.want {
-			t.Errorf("withEpsilon(%q) = %q, want %q", tc.in, got, tc.want)
+		if got := WithEpsilon(tc.in, 0.5); got != tc.want {
+			t.Errorf("WithEpsilon(%q) = %q, want %q", tc.in, got, tc.want)
 		}
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/rankloop/rankloop/personalizer"
+	"github.com/rankloop/rankloop/personalizer/local"
 )
 
 // requiredServiceFields are the fields a PUT of the service configuration
@@ -113,7 +114,7 @@ func (s *server) syncPolicyEpsilon(r *http.Request, epsilon float64) error {
 	}
 	_, err = s.loop.UpdatePolicy(r.Context(), &personalizer.PolicyContract{
 		Name:      policy.Name,
-		Arguments: withEpsilon(policy.Arguments, epsilon),
+		Arguments: local.WithEpsilon(policy.Arguments, epsilon),
 	})
 	return err
 }
@@ -215,7 +216,7 @@ func (s *server) putPolicy(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !found {
-		policy.Arguments = withEpsilon(policy.Arguments, cfg.ExplorationPercentage)
+		policy.Arguments = local.WithEpsilon(policy.Arguments, cfg.ExplorationPercentage)
 	}
 	if _, err := s.loop.UpdatePolicy(r.Context(), &policy); err != nil {
 		s.failBackend(w, r, "update policy", err)

@@ -35,30 +35,3 @@ func policyEpsilon(arguments string) (epsilon float64, found bool, err error) {
 	}
 	return epsilon, found, nil
 }
-
-// withEpsilon returns the policy arguments with every --epsilon value set
-// to epsilon, or with --epsilon epsilon appended when the flag is absent.
-func withEpsilon(arguments string, epsilon float64) string {
-	value := strconv.FormatFloat(epsilon, 'g', -1, 64)
-	fields := strings.Fields(arguments)
-	found := false
-	for i := 0; i < len(fields); i++ {
-		switch {
-		case fields[i] == "--epsilon" && i+1 < len(fields):
-			fields[i+1] = value
-			found = true
-			i++
-		case fields[i] == "--epsilon":
-			fields = append(fields, value)
-			found = true
-			i++
-		case strings.HasPrefix(fields[i], "--epsilon="):
-			fields[i] = "--epsilon=" + value
-			found = true
-		}
-	}
-	if !found {
-		fields = append(fields, "--epsilon", value)
-	}
-	return strings.Join(fields, " ")
-}

@@ -1,6 +1,10 @@
 package server
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/rankloop/rankloop/personalizer/local"
+)
 
 func TestPolicyEpsilon(t *testing.T) {
 	cases := []struct {
@@ -39,8 +43,8 @@ func TestWithEpsilon(t *testing.T) {
 		{"--epsilon 0.1 -q :: --epsilon 0.4", 0, "--epsilon 0 -q :: --epsilon 0"},
 	}
 	for _, tc := range cases {
-		if got := withEpsilon(tc.args, tc.epsilon); got != tc.want {
-			t.Errorf("withEpsilon(%q, %v) = %q, want %q", tc.args, tc.epsilon, got, tc.want)
+		if got := local.WithEpsilon(tc.args, tc.epsilon); got != tc.want {
+			t.Errorf("local.WithEpsilon(%q, %v) = %q, want %q", tc.args, tc.epsilon, got, tc.want)
 		}
 	}
 }
