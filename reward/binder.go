@@ -89,6 +89,9 @@ func (b *binder) visitIdentifier(node *ast.Node, n *ast.IdentifierNode) {
 	case n.Value == "$env":
 		b.reject(n.Location(), "$env is not supported: read context, action, ranking, probability, event, expected and the datasets by name")
 		return
+	case n.Value == "now" || n.Value == "date":
+		b.reject(n.Location(), n.Value+"() is disabled: formulas must not read the clock, so a run replays exactly from its seed; use event for the event's position in the run")
+		return
 	case strings.HasPrefix(n.Value, "$"):
 		// Names with a '$' are the binder's own functions.
 		b.reject(n.Location(), "unknown name "+n.Value)

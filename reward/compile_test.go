@@ -103,13 +103,13 @@ func TestCompileErrorPositions(t *testing.T) {
 			name:  "clock disabled",
 			src:   `now().Hour() < 12 ? 1 : 0`,
 			pos:   plainAt,
-			first: "coffee.yaml:10:9: unknown name now",
+			first: "coffee.yaml:10:9: now() is disabled: formulas must not read the clock, so a run replays exactly from its seed; use event for the event's position in the run",
 		},
 		{
 			name:  "date disabled",
 			src:   `event > 0 && date("2026-01-01").Year() > 2000 ? 1 : 0`,
 			pos:   plainAt,
-			first: "coffee.yaml:10:22: unknown name date",
+			first: "coffee.yaml:10:22: date() is disabled: formulas must not read the clock, so a run replays exactly from its seed; use event for the event's position in the run",
 		},
 		{
 			name:  "let hides an environment name",

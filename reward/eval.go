@@ -33,7 +33,7 @@ func (f *Formula) Reward(m *Machine, env *Env) (value float64, clamped bool, err
 		return 0, false, &ValueError{Value: out, Reason: "a reward must be a finite number"}
 	case v < -1 || v > 1:
 		if !f.clamp {
-			return 0, false, &ValueError{Value: out, Reason: "outside [-1, 1]: scale the formula, or enable clamping to cut values to the range"}
+			return 0, false, &ValueError{Value: out, Reason: "outside [-1, 1]: scale the formula, or set clamp_rewards: true to cut values to the range"}
 		}
 		return math.Max(-1, math.Min(1, v)), true, nil
 	}

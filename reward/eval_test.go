@@ -71,8 +71,8 @@ func TestRewardValueErrors(t *testing.T) {
 		{"map from dataset", `preferences[context.name]`, nil, "not a number"},
 		{"NaN", `context.zero / context.zero`, math.NaN(), "formula returned NaN: a reward must be a finite number"},
 		{"infinity", `1 / context.zero`, math.Inf(1), "formula returned +Inf: a reward must be a finite number"},
-		{"above range", `1.5`, 1.5, "formula returned 1.5: outside [-1, 1]: scale the formula, or enable clamping to cut values to the range"},
-		{"below range", `-2`, -2, "formula returned -2: outside [-1, 1]: scale the formula, or enable clamping to cut values to the range"},
+		{"above range", `1.5`, 1.5, "formula returned 1.5: outside [-1, 1]: scale the formula, or set clamp_rewards: true to cut values to the range"},
+		{"below range", `-2`, -2, "formula returned -2: outside [-1, 1]: scale the formula, or set clamp_rewards: true to cut values to the range"},
 		{"int above range", `event`, 42, "formula returned 42: outside [-1, 1]"},
 	}
 

@@ -246,3 +246,12 @@ func mergeDatasets(a, b map[string]any) map[string]any {
 	}
 	return out
 }
+
+func TestCompileRejectsClock(t *testing.T) {
+	for _, src := range []string{`now().Unix() > 0 ? 1 : 0`, `date("2026-01-01").Year() > 0 ? 1 : 0`} {
+		_, err := Compile(src, Position{File: "x.yaml", Line: 3, Column: 9}, nil)
+		if err == nil || !strings.Contains(err.Error(), "is disabled") {
+			t.Errorf("Compile(%q) error = %v, want one saying the clock is disabled", src, err)
+		}
+	}
+}
