@@ -139,7 +139,7 @@ func serveUntilDone(ctx context.Context, ln net.Listener, srv *http.Server, shut
 
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
-	logger.Info("serving the Personalizer API", "endpoint", endpoint+"/personalizer/v1.0", "key_required", keyRequired)
+	logger.Info("serving the Personalizer API", "endpoint", endpoint, "api", "/personalizer/v1.0", "key_required", keyRequired)
 	if _, err := fmt.Fprintln(stdout, endpoint); err != nil {
 		srv.Close()
 		return fmt.Errorf("serve: print the endpoint: %w", err)

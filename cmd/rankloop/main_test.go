@@ -292,6 +292,8 @@ func TestRunUnreachableEndpointWritesNothing(t *testing.T) {
 		usage    bool
 	}{
 		{"ftp://127.0.0.1:1", "want http:// or https://", true},
+		{"127.0.0.1:1", "add http:// or https://", true},
+		{"http://127.0.0.1:1/personalizer/v1.0", "pass the base URL, http://127.0.0.1:1", true},
 		{"", "pass --endpoint URL", true},
 		// Port 1 on loopback refuses connections.
 		{"http://127.0.0.1:1", "cannot reach endpoint", false},
@@ -335,11 +337,11 @@ func TestRunWrongKeyNamesTheFix(t *testing.T) {
 	t.Chdir(dir)
 	t.Setenv("RANKLOOP_KEY", "")
 
-	err = run(context.Background(), []string{"run", "--endpoint", srv.URL, "--key", "wrong", exp}, &bytes.Buffer{}, &bytes.Buffer{})
+	err = run(context.Background(), []string{"run", "--endpoint", srv.URL, "--key", "wrong-key-7f3a", exp}, &bytes.Buffer{}, &bytes.Buffer{})
 	if err == nil || !strings.Contains(err.Error(), "rejected the key") || !strings.Contains(err.Error(), "RANKLOOP_KEY") {
 		t.Fatalf("error = %v, want one saying the key was rejected and how to pass it", err)
 	}
-	if strings.Contains(err.Error(), "wrong") {
+	if strings.Contains(err.Error(), "wrong-key-7f3a") {
 		t.Errorf("the error shows the key: %v", err)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "runs")); !errors.Is(err, os.ErrNotExist) {
