@@ -5,6 +5,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/rankloop/rankloop/results"
@@ -111,5 +112,31 @@ func TestRunRewardDelivery(t *testing.T) {
 				t.Errorf("mean reward over the last 1,000 events = %.3f, want no learning (near 0.25)", lastMean)
 			}
 		})
+	}
+}
+
+func TestRunRewardErrorNamesEvent(t *testing.T) {
+	path := writeDeliveryExperiment(t, "", "")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := strings.Replace(string(data), "action.id == expected ? 1 : 0", "event >= 6 ? 5 : 0", 1)
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	exp, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	_, err = Run(context.Background(), exp, Options{OutDir: t.TempDir()})
+	if err == nil {
+		t.Fatal("a reward of 5 did not stop the run")
+	}
+	for _, want := range []string{path + ":", `arm "delivery"`, "repetition 0, event 6 (id ", "returned 5", "clamp_rewards: true"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q: %v", want, err)
+		}
 	}
 }

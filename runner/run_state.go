@@ -226,7 +226,7 @@ func (st *runState) evalExpected(c *contextEntry, index int) error {
 	st.env.Event = index
 	v, err := st.arm.Expected.Value(st.machine, &st.env)
 	if err != nil {
-		return fmt.Errorf("arm %q, event %d: expected: %w", st.arm.Name, index, err)
+		return fmt.Errorf("%s: arm %q, repetition %d, event %d: expected: %w", formulaAt(st.arm.Expected), st.arm.Name, st.key.repetition, index, err)
 	}
 	c.expected = v
 	c.expectedText = fmt.Sprint(v)
@@ -250,9 +250,17 @@ func (st *runState) rewardOf(c *contextEntry, ev *chosenEvent, a int) (float64, 
 	}
 	v, clamped, err := st.arm.Reward.Reward(st.machine, &st.env)
 	if err != nil {
-		return 0, false, fmt.Errorf("arm %q, event %s, action %q: reward: %w", st.arm.Name, ev.eventID, st.actions[a].ID, err)
+		return 0, false, fmt.Errorf("%s: arm %q, repetition %d, event %d (id %s), action %q: reward: %w",
+			formulaAt(st.arm.Reward), st.arm.Name, st.key.repetition, ev.index, ev.eventID, st.actions[a].ID, err)
 	}
 	return v, clamped, nil
+}
+
+// formulaAt returns where a formula starts in its experiment file, as
+// FILE:LINE.
+func formulaAt(f *reward.Formula) string {
+	p := f.Position()
+	return fmt.Sprintf("%s:%d", p.File, p.Line)
 }
 
 // scoreActions returns the chosen action's reward, whether it was clamped,
