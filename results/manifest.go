@@ -30,6 +30,9 @@ type Manifest struct {
 
 	// Completed is true when every run finished and every file was written.
 	Completed bool `json:"completed"`
+	// Error is why the experiment did not complete: the first run's error
+	// or the interruption. Empty when it completed.
+	Error string `json:"error,omitempty"`
 
 	Rows    RowCounts    `json:"rows"`
 	Inputs  []Input      `json:"inputs"`  // every file the experiment read, the YAML included

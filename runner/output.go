@@ -22,7 +22,7 @@ const (
 // (merged from the runs' part files in arm and repetition order), batches,
 // the chart, and the manifest last, so a manifest that says completed means
 // every other file is in place. A failing step does not stop the others.
-func writeResults(exp *Experiment, layout *eventLayout, completed []*runOutcome, report *Report, started time.Time, opts Options) ([]string, error) {
+func writeResults(exp *Experiment, layout *eventLayout, completed []*runOutcome, report *Report, runErr error, started time.Time, opts Options) ([]string, error) {
 	hasExpected := layout.schema.HasExpected
 	manifest := &results.Manifest{
 		Experiment:     exp.Name,
@@ -56,6 +56,14 @@ func writeResults(exp *Experiment, layout *eventLayout, completed []*runOutcome,
 	// files are written: completion and end time are only in manifest.json.
 	manifest.Completed = report.Completed
 	manifest.Outputs = []string{EventsFile, BatchesFile, ChartFile, ManifestFile}
+	if runErr != nil {
+		manifest.Error = runErr.Error()
+	}
+	// With no finished run there is nothing to show: only the manifest is
+	// written, to record what happened.
+	if len(completed) == 0 {
+		manifest.Outputs = []string{ManifestFile}
+	}
 	meta, err := manifest.Metadata()
 	if err != nil {
 		return nil, err
@@ -72,27 +80,32 @@ func writeResults(exp *Experiment, layout *eventLayout, completed []*runOutcome,
 		files = append(files, path)
 	}
 
-	write(EventsFile, func(path string) error {
-		return results.MergeEvents(path, parts, layout.schema, meta)
-	})
-	write(BatchesFile, func(path string) error {
-		return results.WriteBatches(path, batches, hasExpected, true, meta)
-	})
-	incomplete := ""
-	if !report.Completed {
-		incomplete = fmt.Sprintf("%d of %d runs finished; the run was interrupted or failed", len(completed), len(exp.Arms)*exp.Repetitions)
-	}
-	write(ChartFile, func(path string) error {
-		return results.WriteChartFile(path, &results.Chart{
-			Experiment:  exp.Name,
-			Description: exp.Description,
-			BatchSize:   exp.BatchSize,
-			Window:      MovingAverageWindow,
-			Arms:        results.ChartArms(batches, true),
-			Summary:     report.Summary,
-			Incomplete:  incomplete,
+	if len(completed) > 0 {
+		write(EventsFile, func(path string) error {
+			return results.MergeEvents(path, parts, layout.schema, meta)
 		})
-	})
+		write(BatchesFile, func(path string) error {
+			return results.WriteBatches(path, batches, hasExpected, true, meta)
+		})
+		incomplete := ""
+		if !report.Completed {
+			incomplete = fmt.Sprintf("%d of %d runs finished", len(completed), len(exp.Arms)*exp.Repetitions)
+			if runErr != nil {
+				incomplete += ": " + runErr.Error()
+			}
+		}
+		write(ChartFile, func(path string) error {
+			return results.WriteChartFile(path, &results.Chart{
+				Experiment:  exp.Name,
+				Description: exp.Description,
+				BatchSize:   exp.BatchSize,
+				Window:      MovingAverageWindow,
+				Arms:        results.ChartArms(batches, true),
+				Summary:     report.Summary,
+				Incomplete:  incomplete,
+			})
+		})
+	}
 
 	manifest.Completed = report.Completed && len(errs) == 0
 	manifest.End = opts.Now().UTC()

@@ -129,7 +129,7 @@ func Run(ctx context.Context, exp *Experiment, opts Options) (*Report, error) {
 	}
 	report.Summary = Summarize(exp.Arms, report.Runs)
 
-	files, writeErr := writeResults(exp, layout, completed, report, started, opts)
+	files, writeErr := writeResults(exp, layout, completed, report, runErr, started, opts)
 	report.Files = files
 	if writeErr == nil {
 		_ = os.RemoveAll(partsDir)

@@ -129,12 +129,18 @@ func TestRunFailureStopsOtherRuns(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(out, ".parts")); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("part files left behind: %v", err)
 	}
-	_, rows, err := results.ReadEvents(filepath.Join(out, EventsFile))
+	// With no finished run, only the manifest is written, with the error.
+	for _, name := range []string{EventsFile, BatchesFile, ChartFile} {
+		if _, err := os.Stat(filepath.Join(out, name)); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("%s written although no run finished: %v", name, err)
+		}
+	}
+	m, err := results.ReadManifest(filepath.Join(out, ManifestFile))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rows) != 0 {
-		t.Errorf("events.parquet has %d rows, want none", len(rows))
+	if m.Completed || !strings.Contains(m.Error, `arm "bad"`) {
+		t.Errorf("manifest completed %v, error %q; want false and arm bad's error", m.Completed, m.Error)
 	}
 }
 

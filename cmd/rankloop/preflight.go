@@ -54,9 +54,11 @@ func checkOutFree(out, experiment string, several bool) error {
 	if several {
 		dir = filepath.Join(out, experiment)
 	}
-	manifest := filepath.Join(dir, runner.ManifestFile)
-	if _, err := os.Stat(manifest); err == nil {
-		return fmt.Errorf("results folder %s is not empty: it contains %s; choose another --out folder, or pass --force to replace those results", dir, runner.ManifestFile)
+	// A folder whose runs all failed holds only a manifest, which a new
+	// run may replace.
+	events := filepath.Join(dir, runner.EventsFile)
+	if _, err := os.Stat(events); err == nil {
+		return fmt.Errorf("results folder %s is not empty: it contains %s; choose another --out folder, or pass --force to replace those results", dir, runner.EventsFile)
 	}
 	return nil
 }
