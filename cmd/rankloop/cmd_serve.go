@@ -73,6 +73,7 @@ Flags:
 		fmt.Fprint(stderr, `
 Examples:
   rankloop serve --addr 127.0.0.1:8080
+  # every interface, so require a key:
   RANKLOOP_KEY=secret rankloop serve --addr :8080 --model-update-every 2000
 `)
 	}
