@@ -30,8 +30,8 @@ type Manifest struct {
 
 	// Completed is true when every run finished and every file was written.
 	Completed bool `json:"completed"`
-	// Error is why the experiment did not complete: the first run's error
-	// or the interruption. Empty when it completed.
+	// Error is the reason the experiment did not complete: the first run's
+	// error or the interruption. Empty when it completed.
 	Error string `json:"error,omitempty"`
 
 	Rows    RowCounts    `json:"rows"`
@@ -43,9 +43,9 @@ type Manifest struct {
 	// arms merged. It must encode with encoding/json.
 	Spec any `json:"spec"`
 
-	// EndpointSettings holds, per "arm/repetition", what a Personalizer
-	// endpoint answered when the arm's settings were written to it; empty
-	// for embedded runs.
+	// EndpointSettings holds, per "arm/repetition", a Personalizer
+	// endpoint's responses when the arm's settings were written to it. It
+	// is empty for embedded runs.
 	EndpointSettings map[string]any `json:"endpoint_settings,omitempty"`
 }
 
