@@ -44,5 +44,14 @@ Example:
 	if invalid > 0 {
 		return fmt.Errorf("%d of %d experiment files are invalid", invalid, len(files))
 	}
+
+	// Files valid one by one may still clash when run together: two
+	// experiments with one name would share a results folder.
+	if len(files) > 1 {
+		if _, err := runner.LoadAll(files); err != nil {
+			fmt.Fprintln(stderr, err)
+			return fmt.Errorf("the experiment files cannot run together")
+		}
+	}
 	return nil
 }

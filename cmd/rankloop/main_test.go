@@ -394,3 +394,25 @@ func TestRunAgainstServe(t *testing.T) {
 		t.Errorf("serve stopped with %v", err)
 	}
 }
+
+func TestCheckDuplicateExperimentNames(t *testing.T) {
+	dir := t.TempDir()
+	first := copyExperiment(t, dir, 100)
+	second := filepath.Join(dir, "copy.yaml")
+	data, err := os.ReadFile(first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(second, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	var stdout, stderr bytes.Buffer
+	err = run(context.Background(), []string{"check", first, second}, &stdout, &stderr)
+	if err == nil {
+		t.Fatal("check accepted two experiments with one name")
+	}
+	if !strings.Contains(stderr.String(), `experiment name "coffee" is also the name of`) {
+		t.Errorf("stderr lacks the duplicate-name error:\n%s", stderr.String())
+	}
+}
