@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
@@ -178,6 +179,9 @@ func rankRemote(ctx context.Context, client *personalizer.Client, arm *Arm, c *c
 		i, ok := ids[r.ID]
 		if !ok {
 			return fmt.Errorf("event %s: rank returned unknown action %q", ev.eventID, r.ID)
+		}
+		if slices.Contains(ev.order, i) {
+			return fmt.Errorf("event %s: rank returned action %q twice", ev.eventID, r.ID)
 		}
 		ev.probabilities[i] = r.Probability
 		ev.order = append(ev.order, i)

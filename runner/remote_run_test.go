@@ -256,3 +256,39 @@ func TestRunRemoteRankingAsReturned(t *testing.T) {
 		}
 	}
 }
+
+// TestRunRemoteRejectsDuplicateRanking checks that a ranking listing one
+// action twice stops the run with an error naming the action.
+func TestRunRemoteRejectsDuplicateRanking(t *testing.T) {
+	exp := loadText(t, strings.Replace(remoteExperiment, "%d", "1", 1))
+
+	loop, err := local.New(local.Options{ModelExportFrequency: int64(time.Hour), RewardWait: int64(10 * time.Minute)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	api := server.New(loop, server.WithKey(testKey))
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !strings.HasSuffix(r.URL.Path, "/rank") {
+			api.ServeHTTP(w, r)
+			return
+		}
+		rec := httptest.NewRecorder()
+		api.ServeHTTP(rec, r)
+		var resp map[string]any
+		if err := json.Unmarshal(rec.Body.Bytes(), &resp); err != nil {
+			t.Errorf("rank response: %v", err)
+			return
+		}
+		ranking := resp["ranking"].([]any)
+		resp["ranking"] = append(ranking, ranking[0])
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(rec.Code)
+		json.NewEncoder(w).Encode(resp)
+	}))
+	defer srv.Close()
+
+	_, err = Run(context.Background(), exp, Options{OutDir: t.TempDir(), Endpoint: srv.URL, Key: testKey})
+	if err == nil || !strings.Contains(err.Error(), "twice") {
+		t.Fatalf("Run error = %v, want one about an action ranked twice", err)
+	}
+}
