@@ -42,8 +42,38 @@ rewards:
   delay: 5
 `
 
-// newFailingEndpoint serves a fresh embedded loop on loopback and answers
-// 400 to the reward of every event that fail reports true for.
+// newRewritingEndpoint serves a fresh embedded loop on loopback and passes
+// every rank response body through rewrite before it is sent.
+func newRewritingEndpoint(t *testing.T, rewrite func(resp map[string]any)) string {
+	t.Helper()
+	loop, err := local.New(local.Options{ModelExportFrequency: int64(time.Hour), RewardWait: int64(10 * time.Minute)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	api := server.New(loop, server.WithKey(testKey))
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !strings.HasSuffix(r.URL.Path, "/rank") {
+			api.ServeHTTP(w, r)
+			return
+		}
+		rec := httptest.NewRecorder()
+		api.ServeHTTP(rec, r)
+		var resp map[string]any
+		if err := json.Unmarshal(rec.Body.Bytes(), &resp); err != nil {
+			t.Errorf("rank response: %v", err)
+			return
+		}
+		rewrite(resp)
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(rec.Code)
+		json.NewEncoder(w).Encode(resp)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+// newFailingEndpoint serves a fresh embedded loop on loopback and returns
+// 400 to the reward of every event for which fail returns true.
 func newFailingEndpoint(t *testing.T, fail func(eventID string) bool) string {
 	t.Helper()
 	loop, err := local.New(local.Options{ModelExportFrequency: int64(time.Hour), RewardWait: int64(10 * time.Minute)})
@@ -205,7 +235,7 @@ func TestRunRemoteInterrupted(t *testing.T) {
 	}
 }
 
-// TestRunRemoteRankingAsReturned checks that a reward formula sees the
+// TestRunRemoteRankingAsReturned checks that a reward formula reads the
 // ranking the endpoint returned, even when it lists fewer actions than
 // were sent: here only the chosen one.
 func TestRunRemoteRankingAsReturned(t *testing.T) {
@@ -213,37 +243,17 @@ func TestRunRemoteRankingAsReturned(t *testing.T) {
 	text = strings.Replace(text, `reward: 'action.id == "a" ? 1 : 0'`, `reward: 'len(ranking) == 1 ? 1 : 0'`, 1)
 	exp := loadText(t, text)
 
-	loop, err := local.New(local.Options{ModelExportFrequency: int64(time.Hour), RewardWait: int64(10 * time.Minute)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	api := server.New(loop, server.WithKey(testKey))
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !strings.HasSuffix(r.URL.Path, "/rank") {
-			api.ServeHTTP(w, r)
-			return
-		}
-		rec := httptest.NewRecorder()
-		api.ServeHTTP(rec, r)
-		var resp map[string]any
-		if err := json.Unmarshal(rec.Body.Bytes(), &resp); err != nil {
-			t.Errorf("rank response: %v", err)
-			return
-		}
+	endpoint := newRewritingEndpoint(t, func(resp map[string]any) {
 		chosen := resp["rewardActionId"]
 		for _, entry := range resp["ranking"].([]any) {
 			if entry.(map[string]any)["id"] == chosen {
 				resp["ranking"] = []any{entry}
 			}
 		}
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(rec.Code)
-		json.NewEncoder(w).Encode(resp)
-	}))
-	defer srv.Close()
+	})
 
 	out := t.TempDir()
-	if _, err := Run(context.Background(), exp, Options{OutDir: out, Endpoint: srv.URL, Key: testKey}); err != nil {
+	if _, err := Run(context.Background(), exp, Options{OutDir: out, Endpoint: endpoint, Key: testKey}); err != nil {
 		t.Fatal(err)
 	}
 	_, rows, err := results.ReadEvents(filepath.Join(out, EventsFile))
@@ -262,32 +272,12 @@ func TestRunRemoteRankingAsReturned(t *testing.T) {
 func TestRunRemoteRejectsDuplicateRanking(t *testing.T) {
 	exp := loadText(t, strings.Replace(remoteExperiment, "%d", "1", 1))
 
-	loop, err := local.New(local.Options{ModelExportFrequency: int64(time.Hour), RewardWait: int64(10 * time.Minute)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	api := server.New(loop, server.WithKey(testKey))
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !strings.HasSuffix(r.URL.Path, "/rank") {
-			api.ServeHTTP(w, r)
-			return
-		}
-		rec := httptest.NewRecorder()
-		api.ServeHTTP(rec, r)
-		var resp map[string]any
-		if err := json.Unmarshal(rec.Body.Bytes(), &resp); err != nil {
-			t.Errorf("rank response: %v", err)
-			return
-		}
+	endpoint := newRewritingEndpoint(t, func(resp map[string]any) {
 		ranking := resp["ranking"].([]any)
 		resp["ranking"] = append(ranking, ranking[0])
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(rec.Code)
-		json.NewEncoder(w).Encode(resp)
-	}))
-	defer srv.Close()
+	})
 
-	_, err = Run(context.Background(), exp, Options{OutDir: t.TempDir(), Endpoint: srv.URL, Key: testKey})
+	_, err := Run(context.Background(), exp, Options{OutDir: t.TempDir(), Endpoint: endpoint, Key: testKey})
 	if err == nil || !strings.Contains(err.Error(), "twice") {
 		t.Fatalf("Run error = %v, want one about an action ranked twice", err)
 	}
