@@ -50,7 +50,7 @@ type RankableAction struct {
 	Features []map[string]any `json:"features"`
 }
 
-// RankResponse is the body of a 201 answer to POST /rank.
+// RankResponse is the body of a 201 response to POST /rank.
 type RankResponse struct {
 	// Ranking has one entry per requested action, excluded ones included
 	// with probability 0.
@@ -58,7 +58,7 @@ type RankResponse struct {
 	EventID        string         `json:"eventId"`
 	RewardActionID string         `json:"rewardActionId"`
 
-	// Info carries what the wire cannot say. The HTTP client leaves it nil.
+	// Info carries facts the wire format lacks. The HTTP client leaves it nil.
 	Info *RankInfo `json:"-"`
 }
 

@@ -23,7 +23,7 @@ import (
 // arrived (a network error or the per-attempt timeout), honouring a
 // Retry-After header. Rank and Reward are retried like the other calls, as
 // the official SDKs do, so a reward whose response was lost may reach the
-// endpoint twice; under the earliest aggregation the second one is
+// endpoint twice. Under the earliest aggregation the second one is
 // ignored.
 //
 // The key travels only in the Ocp-Apim-Subscription-Key header; it is

@@ -36,8 +36,8 @@ type Chart struct {
 	Arms    []ChartArm
 	Summary []SummaryRow
 
-	// Incomplete, when set, says why the chart shows fewer runs than the
-	// experiment asked for; the page shows it above the plot.
+	// Incomplete, when set, is the reason the chart shows fewer runs than
+	// the experiment requested. The page shows it above the plot.
 	Incomplete string
 }
 

@@ -268,7 +268,7 @@ func keepScreenshot(t *testing.T, data []byte) string {
 }
 
 // TestChartBrowserNoRuns opens the chart of an experiment interrupted before
-// any run finished: the page says so and runs its script without errors.
+// any run finished: the page states it and runs its script without errors.
 func TestChartBrowserNoRuns(t *testing.T) {
 	page := renderChart(t, &Chart{
 		Experiment: "coffee",

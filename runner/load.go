@@ -368,7 +368,7 @@ func isArmKey(key string) bool { return slices.Contains(armKeys, key) }
 
 // decodeTopLevel decodes the top level's arm keys as if they were an arm.
 // Formulas and context may name datasets that only arms define, so this
-// pass sees the datasets of every arm. Checks that combine two keys are
+// pass reads the datasets of every arm. Checks that combine two keys are
 // left to the arms, because an arm may set the other key.
 func (l *loader) decodeTopLevel(base []pair, items []armItem) {
 	datasets := mappingPairs(&yaml.Node{})

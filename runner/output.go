@@ -20,7 +20,7 @@ const (
 
 // writeResults writes the results folder from the completed runs: events
 // (merged from the runs' part files in arm and repetition order), batches,
-// the chart, and the manifest last, so a manifest that says completed means
+// the chart, and the manifest last, so a manifest that records completed means
 // every other file is in place. A failing step does not stop the others.
 func writeResults(exp *Experiment, layout *eventLayout, completed []*runOutcome, report *Report, runErr error, started time.Time, opts Options) ([]string, error) {
 	hasExpected := layout.schema.HasExpected

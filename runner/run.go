@@ -92,8 +92,8 @@ func (r *Report) BatchMeans() map[string][]float64 {
 
 // Run executes every arm × repetition of exp, writes the result files into
 // opts.OutDir and returns the summary. When ctx is cancelled or a run
-// fails, the runs that finished are still written, and the manifest says
-// the experiment did not complete.
+// fails, the runs that finished are still written, and the manifest
+// records that the experiment did not complete.
 func Run(ctx context.Context, exp *Experiment, opts Options) (*Report, error) {
 	opts = withDefaults(opts)
 	started := opts.Now().UTC()

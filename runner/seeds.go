@@ -8,7 +8,7 @@ import (
 
 // Streams of random numbers derived from a repetition's seed. Each concern
 // draws from its own stream, so adding a draw to one never shifts another:
-// every arm of a repetition sees the same contexts and the same reward
+// every arm of a repetition draws the same contexts and the same reward
 // delays whatever its policy does.
 const (
 	streamContext  = 1

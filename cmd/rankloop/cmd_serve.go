@@ -105,7 +105,7 @@ Examples:
 		// as durations. The loop's own Info lines repeat those changes
 		// with durations in nanoseconds, so only its warnings pass.
 		// NOTE: the loop's "policy updated" line, dropped here, is the
-		// only one that says whether a new policy reset the model.
+		// only one that reports whether a new policy reset the model.
 		Logger: slog.New(minLevelHandler{logger.Handler(), slog.LevelWarn}).With("component", "loop"),
 	})
 	if err != nil {

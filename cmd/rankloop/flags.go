@@ -32,8 +32,8 @@ func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 }
 
 // parseFiles parses a command's flags and returns its experiment files. For
-// -h it returns no files and help set, so the command returns nil after the
-// usage text; with no file it prints the usage and returns a usage error.
+// -h it returns help set and no files, so the command returns nil after the
+// usage text. With no file it prints the usage and returns a usage error.
 func parseFiles(fs *flag.FlagSet, args []string) (files []string, help bool, err error) {
 	files, err = parseInterleaved(fs, args)
 	if errors.Is(err, flag.ErrHelp) {

@@ -16,7 +16,7 @@ import (
 )
 
 // checkEndpoint makes sure an experiment with http arms can reach its
-// endpoint before any results folder exists: a valid URL, an answer to
+// endpoint before any results folder exists: a valid URL, a response to
 // GET /configurations/service, and a key the endpoint accepts.
 func checkEndpoint(ctx context.Context, endpoint, key string, exp *runner.Experiment) error {
 	if endpoint == "" {

@@ -11,7 +11,7 @@ import (
 	"github.com/rankloop/rankloop/runner"
 )
 
-// TestCheckEndpointKeepsAPIError checks that an endpoint's error answer
+// TestCheckEndpointKeepsAPIError checks that an endpoint's error response
 // reaches the caller as a *personalizer.APIError with its status code.
 func TestCheckEndpointKeepsAPIError(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
